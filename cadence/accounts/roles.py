@@ -1,0 +1,37 @@
+"""What each staff role may do. Data, not scattered `if role ==` checks.
+
+Capabilities are about *kinds* of action; *which* patients a person may touch is decided by
+program membership (cadence.programs) and the patient querysets.
+"""
+
+from __future__ import annotations
+
+from .choices import Role
+
+VIEW_PATIENTS = "view_patients"  # the registry and chart shell (demographics, episodes)
+REGISTER_PATIENT = "register_patient"
+EDIT_DEMOGRAPHICS = "edit_demographics"
+ADMIT = "admit"  # admit to an episode of care
+CHANGE_CARE = "change_care"  # level of care and phase changes
+EDIT_PROGRAMS = "edit_programs"  # program policy, tracks, phases, rooms
+VIEW_AUDIT = "view_audit"
+VIEW_CENSUS = "view_census"
+HAS_CASELOAD = "has_caseload"
+
+_CLINICAL_FRONT = {VIEW_PATIENTS, REGISTER_PATIENT, EDIT_DEMOGRAPHICS}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.DIRECTOR: frozenset(
+        _CLINICAL_FRONT | {ADMIT, CHANGE_CARE, EDIT_PROGRAMS, VIEW_AUDIT, VIEW_CENSUS}
+    ),
+    Role.SUPERVISOR: frozenset(_CLINICAL_FRONT | {ADMIT, CHANGE_CARE, VIEW_CENSUS, HAS_CASELOAD}),
+    Role.CLINICIAN: frozenset(_CLINICAL_FRONT | {ADMIT, CHANGE_CARE, HAS_CASELOAD}),
+    Role.INTAKE: frozenset(_CLINICAL_FRONT | {ADMIT}),
+    Role.FRONT_DESK: frozenset(_CLINICAL_FRONT),
+    Role.BILLING: frozenset({VIEW_PATIENTS}),
+    Role.SYSADMIN: frozenset({VIEW_AUDIT}),
+}
+
+
+def capabilities_for(role: str) -> frozenset[str]:
+    return CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,16 @@
+"""Loaded with ``-p`` before pytest-django reads settings: safe defaults for the test run.
+
+Values already in the environment (DATABASE_URL in CI, for example) win.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("STATIC_MANIFEST", "false")
+os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="cadence-static-"))

@@ -1,0 +1,19 @@
+from django.db import models
+
+
+class EpisodeStatus(models.TextChoices):
+    REFERRED = "referred", "Referred"
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    DISCHARGED = "discharged", "Discharged"
+
+
+OPEN_STATUSES = (EpisodeStatus.REFERRED, EpisodeStatus.ACTIVE, EpisodeStatus.ON_HOLD)
+IN_CARE_STATUSES = (EpisodeStatus.ACTIVE, EpisodeStatus.ON_HOLD)
+
+
+class AdmissionType(models.TextChoices):
+    STEP_DOWN_RESIDENTIAL = "step_down_residential", "Step-down from residential"
+    STEP_DOWN_PHP = "step_down_php", "Step-down from partial hospitalization (PHP)"
+    STEP_UP_OUTPATIENT = "step_up_outpatient", "Step-up from outpatient"
+    DIRECT = "direct", "Direct admission"

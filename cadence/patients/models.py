@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+from cadence.common.timeutils import age_on
+
+from .choices import LANGUAGES, CommitmentKind, SexAtBirth
+from .normalize import digits, name_key
+from .querysets import PatientQuerySet
+
+phone_validator = RegexValidator(
+    r"^\+?[\d\s().-]{7,20}$", "Enter a phone number of 7 to 15 digits, e.g. (555) 010-4477."
+)
+
+
+class Patient(models.Model):
+    registered_program = models.ForeignKey(
+        "programs.Program",
+        on_delete=models.PROTECT,
+        related_name="registered_patients",
+        help_text="The program whose staff opened this chart.",
+    )
+    mrn = models.CharField("MRN", max_length=16, unique=True, editable=False)
+    legal_first_name = models.CharField(max_length=80)
+    legal_last_name = models.CharField(max_length=80)
+    preferred_name = models.CharField(max_length=80, blank=True)
+    pronouns = models.CharField(max_length=30, blank=True)
+    date_of_birth = models.DateField()
+    sex_at_birth = models.CharField(
+        "sex assigned at birth", max_length=10, choices=SexAtBirth.choices, blank=True
+    )
+    gender_identity = models.CharField(max_length=60, blank=True)
+    phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    email = models.EmailField(blank=True)
+    address_line1 = models.CharField("address", max_length=120, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=120, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    postal_code = models.CharField(max_length=12, blank=True)
+    preferred_language = models.CharField(max_length=8, choices=LANGUAGES, default="en")
+    is_synthetic = models.BooleanField(
+        default=False, help_text="Generated demo or test data, never a real person."
+    )
+    # Derived search keys, kept in step by save().
+    name_key = models.CharField(max_length=250, editable=False, db_index=True)
+    phone_digits = models.CharField(max_length=20, editable=False, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name", "id"]
+        indexes = [
+            models.Index(fields=["legal_last_name", "legal_first_name", "id"], name="patient_name"),
+            models.Index(fields=["date_of_birth"], name="patient_dob"),
+            models.Index(fields=["registered_program", "legal_last_name"], name="patient_prog"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.mrn})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_search_keys()
+        super().save(*args, **kwargs)
+
+    def refresh_search_keys(self) -> None:
+        self.name_key = name_key(self.legal_last_name, self.legal_first_name, self.preferred_name)
+        self.phone_digits = digits(self.phone)
+
+    @property
+    def display_name(self) -> str:
+        """Preferred first name when there is one; legal names stay on record."""
+        first = self.preferred_name or self.legal_first_name
+        return f"{first} {self.legal_last_name}"
+
+    @property
+    def sort_name(self) -> str:
+        pref = f" “{self.preferred_name}”" if self.preferred_name else ""
+        return f"{self.legal_last_name}, {self.legal_first_name}{pref}"
+
+    def age(self, on: dt.date | None = None) -> int:
+        return age_on(self.date_of_birth, on or dt.date.today())
+
+
+class EmergencyContact(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=120)
+    relationship = models.CharField(max_length=60)
+    phone = models.CharField(max_length=30, validators=[phone_validator])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relationship})"
+
+
+class WeeklyCommitment(models.Model):
+    """A recurring weekly window when the patient is busy (work, school, caregiving).
+
+    Scheduling treats the rest of the week as the patient's availability.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="commitments")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ]
+    )
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    kind = models.CharField(max_length=12, choices=CommitmentKind.choices)
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="commitment_end_after_start",
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="commitment_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class MrnSequence(models.Model):
+    """One row: the last MRN number handed out (locked with select_for_update to allocate)."""
+
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"MRN sequence at {self.last}"

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from cadence.common import views as common_views
+from cadence.episodes import views as episode_views
+
+urlpatterns = [
+    path("", episode_views.today, name="today"),
+    path("accounts/", include("cadence.accounts.urls")),
+    path("patients/", include("cadence.patients.urls")),
+    path("", include("cadence.episodes.urls")),
+    path("programs/", include("cadence.programs.urls")),
+    path("audit/", include("cadence.audit.urls")),
+    path("healthz", common_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "cadence.common.views.not_found"
+handler500 = "cadence.common.views.server_error"

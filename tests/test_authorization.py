@@ -1,0 +1,213 @@
+"""Every URL x every persona: the expected status, denials audited, nothing changed.
+
+test_every_route_is_classified fails when a route is added to the URL conf without a row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cadence.audit.models import AuditEvent
+from cadence.episodes.models import Episode, LevelOfCareChange
+from cadence.patients.models import Patient
+from cadence.programs.models import Membership, Phase, Program, Room, Track
+from conftest import PERSONAS, Clinic, login
+
+pytestmark = pytest.mark.django_db
+
+PATIENT_VIEWERS = {"clinician_a", "supervisor", "front_desk", "director", "billing"}
+REGISTRARS = {"clinician_a", "clinician_b", "supervisor", "front_desk", "director"}
+EDITORS_A = {"clinician_a", "supervisor", "front_desk", "director"}
+ADMITTERS_A = {"clinician_a", "supervisor", "director"}
+ALL_STAFF = set(PERSONAS) - {"anonymous"}
+DIRECTOR = {"director"}
+AUDITORS = {"director", "sysadmin"}
+
+# name -> (args from the clinic, personas allowed, status when allowed)
+Route = tuple[Callable[[Clinic], list[Any]], set[str], int]
+ROUTES: dict[str, Route] = {
+    "today": (lambda c: [], ALL_STAFF, 200),
+    "patients:list": (lambda c: [], PATIENT_VIEWERS | {"clinician_b"}, 200),
+    "patients:register": (lambda c: [], REGISTRARS, 200),
+    "patients:edit": (lambda c: [c.patient_a.pk], EDITORS_A, 200),
+    "episodes:chart": (lambda c: [c.patient_a.pk], PATIENT_VIEWERS, 200),
+    "episodes:demographics": (lambda c: [c.patient_a.pk], PATIENT_VIEWERS, 200),
+    "episodes:admit": (lambda c: [c.referred_a.pk], ADMITTERS_A, 200),
+    "episodes:level_of_care": (lambda c: [c.episode_a.pk], ADMITTERS_A, 200),
+    "episodes:phase": (lambda c: [c.episode_a.pk], ADMITTERS_A, 200),
+    "programs:list": (lambda c: [], DIRECTOR, 200),
+    "programs:detail": (lambda c: [c.program_a.pk], DIRECTOR, 200),
+    "programs:site_edit": (lambda c: [c.program_a.pk], DIRECTOR, 200),
+    "programs:track_new": (lambda c: [c.program_a.pk], DIRECTOR, 200),
+    "programs:track_edit": (lambda c: [c.program_a.pk, c.track_a.pk], DIRECTOR, 200),
+    "programs:phase_new": (lambda c: [c.program_a.pk], DIRECTOR, 200),
+    "programs:phase_edit": (lambda c: [c.program_a.pk, c.phase_a1.pk], DIRECTOR, 200),
+    "programs:room_new": (lambda c: [c.program_a.pk], DIRECTOR, 200),
+    "programs:room_edit": (lambda c: [c.program_a.pk, c.track_a.room_id], DIRECTOR, 200),
+    # POST-only endpoints answer GET with 405 once past the permission check.
+    "programs:member_add": (lambda c: [c.program_a.pk], DIRECTOR, 405),
+    "programs:member_remove": (lambda c: [c.program_a.pk, c.clinician_a.pk], DIRECTOR, 405),
+    "programs:switch_site": (lambda c: [], ALL_STAFF, 405),
+    "audit:report": (lambda c: [], AUDITORS, 200),
+    "audit:export": (lambda c: [], AUDITORS, 200),
+    "accounts:password_change": (lambda c: [], ALL_STAFF, 200),
+    "accounts:keepalive": (lambda c: [], ALL_STAFF, 204),
+    "accounts:logout": (lambda c: [], ALL_STAFF, 405),  # sign-out is a POST
+}
+# Routes open to anonymous visitors, and the status a GET gets.
+PUBLIC = {"accounts:login": 200, "healthz": 200}
+# Django's admin keeps its own permission system (is_staff/is_superuser).
+DELEGATED = {"admin"}
+
+
+def _route_names(patterns: list[Any], namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or ""
+            if ns in DELEGATED:
+                continue
+            prefix = f"{namespace}{ns}:" if ns else namespace
+            names |= _route_names(pattern.url_patterns, prefix)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_route_is_classified():
+    declared = set(ROUTES) | set(PUBLIC)
+    assert _route_names(get_resolver().url_patterns) == declared
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_get_matrix(clinic, persona, name):
+    args_for, allowed, ok_status = ROUTES[name]
+    url = reverse(name, args=args_for(clinic))
+    client = login(clinic.persona(persona))
+    denials_before = AuditEvent.objects.filter(action="denied").count()
+    response = client.get(url)
+    if persona == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+    elif persona in allowed:
+        assert response.status_code == ok_status
+    else:
+        assert response.status_code == 404
+        denial = AuditEvent.objects.filter(action="denied").order_by("-seq").first()
+        assert AuditEvent.objects.filter(action="denied").count() == denials_before + 1
+        assert (denial.actor, denial.path) == (persona, url)
+
+
+@pytest.mark.parametrize(("name", "status"), sorted(PUBLIC.items()))
+def test_public_routes(db, name, status):
+    assert login(None).get(reverse(name)).status_code == status
+
+
+def test_admin_is_for_system_administrators_only(clinic):
+    assert login(clinic.sysadmin).get("/admin/").status_code == 200
+    response = login(clinic.director).get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def _snapshot() -> tuple[int, ...]:
+    return (
+        Patient.objects.count(),
+        Episode.objects.count(),
+        LevelOfCareChange.objects.count(),
+        Membership.objects.count(),
+        Track.objects.count(),
+        Phase.objects.count(),
+        Room.objects.count(),
+        *Program.objects.order_by("pk").values_list("group_size_cap", flat=True),
+    )
+
+
+WRITES: dict[
+    str, tuple[Callable[[Clinic], list[Any]], Callable[[Clinic], dict[str, Any]], set[str]]
+] = {
+    "patients:register": (
+        lambda c: [],
+        lambda c: {
+            "program": c.program_a.pk,
+            "legal_first_name": "X",
+            "legal_last_name": "Y",
+            "date_of_birth": "1990-01-01",
+            "preferred_language": "en",
+            "contacts-TOTAL_FORMS": "0",
+            "contacts-INITIAL_FORMS": "0",
+            "commitments-TOTAL_FORMS": "0",
+            "commitments-INITIAL_FORMS": "0",
+        },
+        REGISTRARS,
+    ),
+    "episodes:admit": (
+        lambda c: [c.referred_a.pk],
+        lambda c: {
+            "admission_date": "2026-11-16",
+            "admission_type": "direct",
+            "level_of_care": "2.1",
+            "phase": c.phase_a1.pk,
+            "primary_clinician": c.clinician_a.pk,
+        },
+        ADMITTERS_A,
+    ),
+    "episodes:level_of_care": (
+        lambda c: [c.episode_a.pk],
+        lambda c: {"to_level": "1.0", "effective_on": "2026-11-20", "reason": "r"},
+        ADMITTERS_A,
+    ),
+    "programs:detail": (
+        lambda c: [c.program_a.pk],
+        lambda c: {
+            "name": "Adult IOP",
+            "population": "adult",
+            "level_of_care": "2.1",
+            "weekly_hours_min": "9",
+            "weekly_hours_max": "19",
+            "typical_length_weeks": "8",
+            "group_size_cap": "5",
+        },
+        DIRECTOR,
+    ),
+    "programs:member_add": (
+        lambda c: [c.program_a.pk],
+        lambda c: {"user": c.clinician_b.pk},
+        DIRECTOR,
+    ),
+    "programs:member_remove": (
+        lambda c: [c.program_a.pk, c.clinician_a.pk],
+        lambda c: {},
+        DIRECTOR,
+    ),
+    "programs:track_new": (
+        lambda c: [c.program_a.pk],
+        lambda c: {
+            "name": "T",
+            "kind": "custom",
+            "days": ["1"],
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "is_telehealth": "on",
+        },
+        DIRECTOR,
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_denied_writes_change_nothing(clinic, persona, name):
+    args_for, data_for, allowed = WRITES[name]
+    if persona in allowed:
+        return  # covered by the feature tests; here we prove refusals
+    client = login(clinic.persona(persona))
+    before = _snapshot()
+    response = client.post(reverse(name, args=args_for(clinic)), data_for(clinic))
+    assert response.status_code == (302 if persona == "anonymous" else 404)
+    assert _snapshot() == before
