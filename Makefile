@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 # The whole suite: unit, integration and browser tests (set DATABASE_URL to run on PostgreSQL).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --create-db
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -50,7 +50,7 @@ def _grow(clinic, n):
     ("url", "params", "budget"),
     [
         ("patients:list", {}, 7),
-        ("patients:list", {"q": "grow"}, 7),
+        ("patients:list", {"q": "grow"}, 8),
         ("today", {}, 7),
         ("audit:report", {}, 5),
     ],

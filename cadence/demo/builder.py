@@ -19,8 +19,8 @@ from cadence.accounts.models import User
 from cadence.episodes.choices import AdmissionType, EpisodeStatus
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.patients.choices import CommitmentKind
-from cadence.patients.models import EmergencyContact, Patient, WeeklyCommitment
-from cadence.patients.normalize import digits, name_key
+from cadence.patients.models import EmergencyContact, Patient, PatientNameToken, WeeklyCommitment
+from cadence.patients.normalize import name_key, phone_key
 from cadence.patients.services import allocate_mrns
 from cadence.programs.choices import TrackKind
 from cadence.programs.models import Membership, Organization, Phase, Program, Room, Site, Track
@@ -317,11 +317,12 @@ def build_patients(clinic: Clinic, count: int, today: dt.date, seed: int = 2026)
                     preferred_language="es" if rng.random() < 0.15 else "en",
                     is_synthetic=True,
                     name_key=name_key(last, first, preferred),
-                    phone_digits=digits(phone),
+                    phone_key=phone_key(phone),
                 )
             )
             plans.append({"key": key, "status": _stage(i, count), "i": i})
         Patient.objects.bulk_create(rows)
+        PatientNameToken.objects.bulk_create([t for p in rows for t in p.build_name_tokens()])
         created += len(rows)
         # bulk_create returns primary keys on PostgreSQL and SQLite.
         _episodes_for(clinic, rows, plans, clinicians, recorder, today, rng)

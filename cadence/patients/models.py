@@ -9,7 +9,7 @@ from django.db import models
 from cadence.common.timeutils import age_on
 
 from .choices import LANGUAGES, CommitmentKind, SexAtBirth
-from .normalize import digits, name_key
+from .normalize import name_key, name_tokens, phone_key
 from .querysets import PatientQuerySet
 
 phone_validator = RegexValidator(
@@ -45,9 +45,9 @@ class Patient(models.Model):
     is_synthetic = models.BooleanField(
         default=False, help_text="Generated demo or test data, never a real person."
     )
-    # Derived search keys, kept in step by save().
-    name_key = models.CharField(max_length=250, editable=False, db_index=True)
-    phone_digits = models.CharField(max_length=20, editable=False, blank=True, db_index=True)
+    # Derived search keys, kept in step by save() (and by the demo's bulk loader).
+    name_key = models.CharField(max_length=250, editable=False)
+    phone_key = models.CharField(max_length=20, editable=False, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,18 +59,32 @@ class Patient(models.Model):
             models.Index(fields=["legal_last_name", "legal_first_name", "id"], name="patient_name"),
             models.Index(fields=["date_of_birth"], name="patient_dob"),
             models.Index(fields=["registered_program", "legal_last_name"], name="patient_prog"),
+            # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%' under any
+            # collation; other databases create a plain index (see querysets.prefix_q).
+            models.Index(
+                fields=["phone_key"], name="patient_phone", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.mrn})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        creating = self._state.adding
+        old_key = self.name_key
         self.refresh_search_keys()
         super().save(*args, **kwargs)
+        if creating or self.name_key != old_key:
+            PatientNameToken.objects.filter(patient=self).delete()
+            PatientNameToken.objects.bulk_create(self.build_name_tokens())
 
     def refresh_search_keys(self) -> None:
         self.name_key = name_key(self.legal_last_name, self.legal_first_name, self.preferred_name)
-        self.phone_digits = digits(self.phone)
+        self.phone_key = phone_key(self.phone)
+
+    def build_name_tokens(self) -> list[PatientNameToken]:
+        words = name_tokens(self.legal_last_name, self.legal_first_name, self.preferred_name)
+        return [PatientNameToken(patient=self, token=word) for word in words]
 
     @property
     def display_name(self) -> str:
@@ -85,6 +99,33 @@ class Patient(models.Model):
 
     def age(self, on: dt.date | None = None) -> int:
         return age_on(self.date_of_birth, on or dt.date.today())
+
+
+class PatientNameToken(models.Model):
+    """One word of a patient's names: name search is an indexed prefix look-up per word."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="name_tokens", db_index=False
+    )
+    token = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [
+            # Find patients by word prefix; then check a further word per patient, index-only.
+            models.Index(
+                fields=["token", "patient"],
+                name="name_token",
+                opclasses=["varchar_pattern_ops", ""],
+            ),
+            models.Index(
+                fields=["patient", "token"],
+                name="name_token_patient",
+                opclasses=["", "varchar_pattern_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class EmergencyContact(models.Model):

@@ -23,6 +23,22 @@ def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+def name_tokens(last: str, first: str, preferred: str = "") -> list[str]:
+    """The distinct words of a patient's names, folded, for prefix search (at most 40 chars)."""
+    return sorted({word[:40] for word in name_key(last, first, preferred).split()})
+
+
+def phone_key(text: str) -> str:
+    """Digits reversed, so that “ends with these digits” becomes an indexable prefix search.
+
+    A leading US country code is dropped so +1 (555) 010-4477 matches (555) 010-4477.
+    """
+    only = digits(text)
+    if len(only) == 11 and only.startswith("1"):
+        only = only[1:]
+    return only[::-1]
+
+
 def luhn_digit(number: str) -> str:
     total = 0
     for i, ch in enumerate(reversed(number)):

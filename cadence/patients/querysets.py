@@ -4,14 +4,15 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 
 from cadence.accounts.roles import VIEW_PATIENTS
 from cadence.programs.querysets import memberships_for
 
-from .normalize import digits, fold
+from .normalize import digits, fold, mrn_is_valid, phone_key
 
+MAX_ID_LIST = 1000  # name matches passed to the page query as a list; more use a subquery
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
 
 
@@ -22,6 +23,18 @@ def parse_date(text: str) -> dt.date | None:
         except ValueError:
             continue
     return None
+
+
+def prefix_q(field: str, prefix: str) -> Q:
+    """“field starts with prefix”, in the form the database can answer from an index.
+
+    PostgreSQL: LIKE 'prefix%' served by a varchar_pattern_ops index, whatever the collation.
+    SQLite: a byte-order range (its LIKE is case-insensitive and skips ordinary indexes).
+    """
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__startswith": prefix})
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
 class PatientQuerySet(models.QuerySet[Any]):
@@ -48,14 +61,32 @@ class PatientQuerySet(models.QuerySet[Any]):
         if not text:
             return self
         if re.fullmatch(r"[cC]\d{3,}", text):
-            return self.filter(mrn__startswith=text.upper())
+            mrn = text.upper()
+            if mrn_is_valid(mrn):
+                return self.filter(mrn=mrn)
+            return self.filter(prefix_q("mrn", mrn))
         day = parse_date(text)
         if day is not None:
             return self.filter(date_of_birth=day)
         only_digits = digits(text)
         if len(only_digits) >= 4 and re.fullmatch(r"[\d\s().+-]+", text):
-            return self.filter(phone_digits__contains=only_digits)
-        queryset = self
-        for token in fold(text).replace("-", " ").replace("'", "").split()[:4]:
-            queryset = queryset.filter(name_key__contains=" " + token)
-        return queryset
+            # Ends with the digits typed: last four, seven, or the whole number.
+            return self.filter(prefix_q("phone_key", phone_key(text)))
+        words = [w[:40] for w in fold(text).replace("-", " ").replace("'", "").split()[:4]]
+        if not words:
+            return self.none()
+        # Intersect the words inside the token table (index-only probes on patient+token),
+        # so only the patients matching every word are fetched.
+        token_model = self.model._meta.get_field("name_tokens").related_model
+        matching = token_model.objects.filter(prefix_q("token", words[0]))
+        for word in words[1:]:
+            also = token_model.objects.filter(
+                prefix_q("token", word), patient_id=OuterRef("patient_id")
+            )
+            matching = matching.filter(Exists(also))
+        # Resolve the ids first: a concrete list gives the planner the true (usually small)
+        # number of matches, where a subquery's estimate can send it down the whole table.
+        ids = list(matching.values_list("patient_id", flat=True).distinct()[: MAX_ID_LIST + 1])
+        if len(ids) > MAX_ID_LIST:
+            return self.filter(pk__in=matching.values("patient_id"))
+        return self.filter(pk__in=ids)

@@ -16,11 +16,10 @@ class CurrentSiteMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.clinic_site = None  # type: ignore[attr-defined]
+        site = None
         if request.user.is_authenticated:
             sites = memberships_for(request.user).sites
             chosen = request.session.get(SESSION_KEY)
-            request.clinic_site = next(
-                (s for s in sites if s.pk == chosen), sites[0] if sites else None
-            )  # type: ignore[attr-defined]
+            site = next((s for s in sites if s.pk == chosen), sites[0] if sites else None)
+        request.clinic_site = site  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -1,4 +1,13 @@
-from cadence.patients.normalize import digits, fold, format_mrn, luhn_digit, mrn_is_valid, name_key
+from cadence.patients.normalize import (
+    digits,
+    fold,
+    format_mrn,
+    luhn_digit,
+    mrn_is_valid,
+    name_key,
+    name_tokens,
+    phone_key,
+)
 
 
 def test_fold_removes_accents_case_and_extra_space():
@@ -20,3 +29,13 @@ def test_luhn_and_mrn_format():
 
 def test_digits():
     assert digits("(555) 010-7788") == "5550107788"
+
+
+def test_name_tokens_are_distinct_folded_words():
+    assert name_tokens("Núñez-Núñez", "Ana", "Ana") == ["ana", "nunez"]
+
+
+def test_phone_key_reverses_digits_and_drops_us_country_code():
+    assert phone_key("(555) 010-4477") == "7744010555"
+    assert phone_key("+1 555 010 4477") == "7744010555"
+    assert phone_key("") == ""

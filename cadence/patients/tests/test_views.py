@@ -48,7 +48,12 @@ def test_register_creates_chart_with_mrn_contacts_commitments_and_audit(clinic):
     assert mrn_is_valid(patient.mrn)
     assert patient.registered_program == clinic.program_a
     assert patient.name_key == " notreal delta del"
-    assert patient.phone_digits == "5550104477"
+    assert patient.phone_key == "7744010555"
+    assert sorted(patient.name_tokens.values_list("token", flat=True)) == [
+        "del",
+        "delta",
+        "notreal",
+    ]
     assert list(
         EmergencyContact.objects.filter(patient=patient).values_list("name", flat=True)
     ) == ["Echo Notreal"]
@@ -205,3 +210,32 @@ def test_edit_demographics_records_changed_fields_only(clinic):
     assert patient.name_key == " testwell alpha al"
     event = AuditEvent.objects.get(action="update", object_type="patient")
     assert event.summary == "Demographics: preferred_name"
+
+
+def test_broad_name_search_uses_the_subquery_path_with_the_same_results(clinic, monkeypatch):
+    for n in range(4):
+        PatientFactory(
+            registered_program=clinic.program_a,
+            legal_first_name=f"Ana{n}",
+            legal_last_name="Sampleton",
+        )
+    client = login(clinic.clinician_a)
+    listed = [
+        p.legal_first_name
+        for p in client.get(reverse("patients:list"), {"q": "samp an"}).context["page"].object_list
+    ]
+    monkeypatch.setattr("cadence.patients.querysets.MAX_ID_LIST", 2)
+    via_subquery = [
+        p.legal_first_name
+        for p in client.get(reverse("patients:list"), {"q": "samp an"}).context["page"].object_list
+    ]
+    assert listed == via_subquery == ["Ana0", "Ana1", "Ana2", "Ana3"]
+
+
+def test_more_matches_than_the_count_cap_asks_for_a_narrower_search(clinic, monkeypatch):
+    monkeypatch.setattr("cadence.common.pagination.COUNT_CAP", 2)
+    response = login(clinic.director).get(reverse("patients:list"))
+    page = response.content.decode()
+    assert "More than 2 patients" in page
+    assert "add more of the name, or search by MRN or date of birth." in page
+    assert "Page 1 of many" not in page  # 3 patients fit on one page: no pager
