@@ -27,6 +27,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         .order_by("legal_last_name", "legal_first_name", "id")
     )
     page = paginate(request, patients)
+    for patient in page.object_list:
+        patient.open_episodes = [e for e in patient.episodes.all() if e.is_open]
     context = {"form": form, "page": page, "query": query}
     if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
         return render(request, "patients/patient_list.html#results", context)

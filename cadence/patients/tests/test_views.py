@@ -239,3 +239,23 @@ def test_more_matches_than_the_count_cap_asks_for_a_narrower_search(clinic, monk
     assert "More than 2 patients" in page
     assert "add more of the name, or search by MRN or date of birth." in page
     assert "Page 1 of many" not in page  # 3 patients fit on one page: no pager
+
+
+def test_patient_list_says_who_is_in_care(clinic):
+    from cadence.episodes.models import Episode
+
+    Episode.objects.filter(pk=clinic.episode_a.pk).update(
+        status="discharged", discharge_date="2026-11-01"
+    )
+    PatientFactory(
+        registered_program=clinic.program_a, legal_first_name="Yan", legal_last_name="Zulu"
+    )
+    page = login(clinic.clinician_a).get(reverse("patients:list")).content.decode()
+    rows = {}
+    for row in page.split("<tr>")[2:]:
+        name = row.split("</a>")[0].rsplit(">", 1)[-1]
+        rows[name] = row
+    assert sorted(rows) == ["Fakerly, Charlie", "Testwell, Alpha", "Zulu, Yan"]
+    assert "Not in care" in rows["Testwell, Alpha"]
+    assert "Adult IOP: Referred" in rows["Fakerly, Charlie"]
+    assert "Registered, not admitted" in rows["Zulu, Yan"]
