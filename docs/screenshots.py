@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).parent / "images"
@@ -19,7 +19,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
 
-        def session(username: str, width: int = 1280, height: int = 800):  # noqa: ANN202
+        def session(username: str, width: int = 1280, height: int = 800) -> Page:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(BASE + "/accounts/login/")
             page.get_by_label("Username").fill(username)
