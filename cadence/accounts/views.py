@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.decorators import method_decorator
 
 from .forms import LoginForm
@@ -26,11 +25,6 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = "/"
-
-
-@login_not_required
-def locked_out(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    return render(request, "accounts/locked_out.html", status=429)
 
 
 def keepalive(request: HttpRequest) -> HttpResponse:

@@ -112,10 +112,13 @@ def admit_patient(
     return episode
 
 
-def _locked_in_care(episode: Episode) -> Episode:
+def _locked_in_care(episode: Episode, effective_on: dt.date) -> Episode:
+    """The episode, row-locked, if it is in care and the change date is not before admission."""
     locked = Episode.objects.select_for_update().select_related("patient").get(pk=episode.pk)
     if locked.status not in IN_CARE_STATUSES:
         raise EpisodeError("Only an active or on-hold episode can be changed.")
+    if locked.admission_date and effective_on < locked.admission_date:
+        raise EpisodeError("The change cannot take effect before the admission date.")
     return locked
 
 
@@ -125,11 +128,9 @@ def change_level_of_care(
     if not reason.strip():
         raise EpisodeError("Give the clinical reason for the change.")
     with transaction.atomic():
-        locked = _locked_in_care(episode)
+        locked = _locked_in_care(episode, effective_on)
         if to_level == locked.level_of_care:
             raise EpisodeError(f"The episode is already at level {to_level}.")
-        if locked.admission_date and effective_on < locked.admission_date:
-            raise EpisodeError("The change cannot take effect before the admission date.")
         LevelOfCareChange.objects.create(
             episode=locked,
             effective_on=effective_on,
@@ -153,13 +154,11 @@ def change_phase(
     request: HttpRequest, episode: Episode, *, to_phase: Phase, effective_on: dt.date, reason: str
 ) -> Episode:
     with transaction.atomic():
-        locked = _locked_in_care(episode)
+        locked = _locked_in_care(episode, effective_on)
         if to_phase.program_id != locked.program_id:
             raise EpisodeError("Choose a phase of this episode's program.")
         if to_phase.pk == locked.phase_id:
             raise EpisodeError(f"The episode is already in phase “{to_phase.name}”.")
-        if locked.admission_date and effective_on < locked.admission_date:
-            raise EpisodeError("The change cannot take effect before the admission date.")
         PhaseChange.objects.create(
             episode=locked,
             effective_on=effective_on,

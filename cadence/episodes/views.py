@@ -132,7 +132,7 @@ def admit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _episode_change(
-    request: HttpRequest, pk: int, form: Any, apply: Any, template_label: str
+    request: HttpRequest, form: Any, apply: Any, template_label: str
 ) -> HttpResponse:
     episode = form.episode
     if request.method == "POST" and form.is_valid():
@@ -167,7 +167,7 @@ def level_of_care(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data["reason"],
         )
 
-    return _episode_change(request, pk, form, apply, "Level-of-care change")
+    return _episode_change(request, form, apply, "Level-of-care change")
 
 
 @require_http_methods(["GET", "POST"])
@@ -190,7 +190,7 @@ def phase(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data["reason"],
         )
 
-    return _episode_change(request, pk, form, apply, "Phase change")
+    return _episode_change(request, form, apply, "Phase change")
 
 
 def today(request: HttpRequest) -> HttpResponse:
