@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
 from .choices import Kind, Role
-from .roles import capabilities_for
+from .roles import VIEW_AUDIT, VIEW_AUDIT_ALL, capabilities_for
 
 
 class CadenceUserManager(UserManager["User"]):
@@ -69,6 +69,8 @@ class User(AbstractUser):
 
     @property
     def can_view_audit(self) -> bool:
-        from .roles import VIEW_AUDIT
-
         return self.can(VIEW_AUDIT)
+
+    @property
+    def can_view_all_audit(self) -> bool:
+        return self.can(VIEW_AUDIT_ALL)

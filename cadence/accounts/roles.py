@@ -14,7 +14,8 @@ EDIT_DEMOGRAPHICS = "edit_demographics"
 ADMIT = "admit"  # admit to an episode of care
 CHANGE_CARE = "change_care"  # level of care and phase changes
 EDIT_PROGRAMS = "edit_programs"  # program policy, tracks, phases, rooms
-VIEW_AUDIT = "view_audit"
+VIEW_AUDIT = "view_audit"  # the audit report, for the programs one belongs to
+VIEW_AUDIT_ALL = "view_audit_all"  # every event: the security officer's view
 VIEW_CENSUS = "view_census"
 HAS_CASELOAD = "has_caseload"
 
@@ -29,7 +30,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.INTAKE: frozenset(_CLINICAL_FRONT | {ADMIT}),
     Role.FRONT_DESK: frozenset(_CLINICAL_FRONT),
     Role.BILLING: frozenset({VIEW_PATIENTS}),
-    Role.SYSADMIN: frozenset({VIEW_AUDIT}),
+    Role.SYSADMIN: frozenset({VIEW_AUDIT, VIEW_AUDIT_ALL}),
 }
 
 

@@ -4,8 +4,12 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
+
+from cadence.audit.choices import Action
+from cadence.audit.services import Subject, record
 
 from .forms import LoginForm
 
@@ -25,6 +29,16 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = "/"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            record(
+                Action.UPDATE,
+                Subject("account", str(self.request.user.pk), "Password changed"),
+                request=self.request,
+            )
+        return response
 
 
 def keepalive(request: HttpRequest) -> HttpResponse:

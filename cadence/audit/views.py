@@ -18,6 +18,7 @@ from .access import deny
 from .choices import Action
 from .forms import AuditFilterForm
 from .models import AuditEvent
+from .scoping import report_scope
 from .services import Subject, record
 
 EXPORT_LIMIT = 100_000
@@ -29,7 +30,9 @@ def _require_audit_viewer(request: HttpRequest) -> None:
 
 
 def _filtered(request: HttpRequest, form: AuditFilterForm) -> tuple[QuerySet[AuditEvent], str]:
-    events = AuditEvent.objects.all().order_by("-seq")
+    events = AuditEvent.objects.filter(report_scope(request.user)).order_by("-seq")
+    if not form.is_bound:
+        return events, "all events"
     if not form.is_valid():
         return events.none(), ""
     data = form.cleaned_data
@@ -58,7 +61,7 @@ def _filtered(request: HttpRequest, form: AuditFilterForm) -> tuple[QuerySet[Aud
 def report(request: HttpRequest) -> HttpResponse:
     _require_audit_viewer(request)
     form = AuditFilterForm(request.GET or None)
-    events, _ = _filtered(request, form) if form.is_bound else (AuditEvent.objects.all(), "")
+    events, _ = _filtered(request, form)
     page = paginate(request, events, per_page=50)
     site = getattr(request, "clinic_site", None)
     return render(
@@ -76,9 +79,7 @@ class _Echo:
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     _require_audit_viewer(request)
     form = AuditFilterForm(request.GET or None)
-    events, description = (
-        _filtered(request, form) if form.is_bound else (AuditEvent.objects.all(), "all events")
-    )
+    events, description = _filtered(request, form)
     record(
         Action.EXPORT,
         Subject("audit_report", summary=f"Audit CSV: {description}"[:300]),

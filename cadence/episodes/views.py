@@ -127,6 +127,8 @@ def admit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, f"{patient.display_name} admitted to {program}.")
                 return redirect("episodes:chart", pk=patient.pk)
+    if request.method == "GET":
+        record(Action.VIEW, patient_subject(patient, "Chart: admit"), request=request)
     context.update({"chooser": chooser, "program": program, "form": form, "eligible": eligible})
     return render(request, "episodes/admit.html", context)
 
@@ -143,6 +145,9 @@ def _episode_change(
         else:
             messages.success(request, f"{template_label} recorded.")
             return redirect("episodes:chart", pk=episode.patient_id)
+    if request.method == "GET":
+        summary = f"Chart: {template_label.lower()}"
+        record(Action.VIEW, patient_subject(episode.patient, summary), request=request)
     context = chart_context(request, episode.patient, "summary")
     context.update({"episode": episode, "form": form, "label": template_label})
     return render(request, "episodes/episode_change.html", context)
@@ -206,7 +211,9 @@ def today(request: HttpRequest) -> HttpResponse:
     if user.can(HAS_CASELOAD):  # type: ignore[union-attr]
         context["caseload"] = list(
             Episode.objects.filter(
-                primary_clinician=acting_user(request), status__in=IN_CARE_STATUSES
+                primary_clinician=acting_user(request),
+                status__in=IN_CARE_STATUSES,
+                program_id__in=memberships.program_ids,
             )
             .select_related("patient", "program", "track", "phase")
             .order_by("patient__legal_last_name", "patient__legal_first_name")[:100]

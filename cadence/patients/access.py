@@ -17,5 +17,10 @@ def get_patient_for_user(request: HttpRequest, pk: int) -> Patient:
         .first()
     )
     if patient is None:
-        deny(request, Subject("patient", str(pk), "chart", patient_id=pk))
+        # Record which chart was tried, if it exists; ids beyond the column's range are not.
+        mrn = Patient.objects.filter(pk=pk).values_list("mrn", flat=True).first()
+        deny(
+            request,
+            Subject("patient", str(pk), "chart", pk if mrn else None, mrn or ""),
+        )
     return patient

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from cadence.accounts.roles import VIEW_PATIENTS
 from cadence.programs.querysets import memberships_for
@@ -13,7 +13,7 @@ from cadence.programs.querysets import memberships_for
 from .normalize import digits, fold, mrn_is_valid, phone_key
 
 MAX_ID_LIST = 1000  # name matches passed to the page query as a list; more use a subquery
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")  # no 2-digit years: 01/01/50 is ambiguous
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -54,6 +54,15 @@ class PatientQuerySet(models.QuerySet[Any]):
             episode_model.objects.filter(patient=OuterRef("pk"), program_id__in=program_ids)
         )
         return self.filter(Q(registered_program_id__in=program_ids) | in_episode)
+
+    def with_episodes_visible_to(self, user: Any) -> PatientQuerySet:
+        """Prefetch each patient's episodes, only those of the user's programs (with program)."""
+        program_ids = sorted(memberships_for(user).program_ids)
+        episode_model = self.model._meta.get_field("episodes").related_model
+        episodes = episode_model.objects.filter(program_id__in=program_ids).select_related(
+            "program"
+        )
+        return self.prefetch_related(Prefetch("episodes", queryset=episodes))
 
     def search(self, query: str) -> PatientQuerySet:
         """Name (word prefixes), MRN, date of birth or phone, chosen by what the text looks like."""

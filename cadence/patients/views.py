@@ -6,13 +6,15 @@ from django.shortcuts import redirect, render
 
 from cadence.accounts.decorators import require_capability
 from cadence.accounts.roles import EDIT_DEMOGRAPHICS, REGISTER_PATIENT, VIEW_PATIENTS
+from cadence.audit.choices import Action
+from cadence.audit.services import record
 from cadence.common.pagination import paginate
 from cadence.programs.querysets import memberships_for
 
 from .access import get_patient_for_user
 from .forms import CommitmentFormSet, ContactFormSet, PatientForm, RegisterPatientForm, SearchForm
 from .models import Patient
-from .services import likely_duplicates, register_patient, update_patient
+from .services import likely_duplicates, patient_subject, register_patient, update_patient
 
 
 @require_capability(VIEW_PATIENTS)
@@ -23,7 +25,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         Patient.objects.visible_to(request.user)
         .search(query)
         .select_related("registered_program")
-        .prefetch_related("episodes__program")
+        .with_episodes_visible_to(request.user)
         .order_by("legal_last_name", "legal_first_name", "id")
     )
     page = paginate(request, patients)
@@ -57,6 +59,15 @@ def patient_register(request: HttpRequest) -> HttpResponse:
                     .values_list("pk", flat=True)
                 )
                 visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
+                for hidden in (d for d in duplicates if d.pk not in visible_ids):
+                    # Learning that such a chart exists elsewhere is itself a disclosure.
+                    record(
+                        Action.VIEW,
+                        patient_subject(
+                            hidden, "Duplicate check matched a chart outside the user's programs"
+                        ),
+                        request=request,
+                    )
                 form.add_error(
                     None,
                     "A chart with this legal name and date of birth already exists. Open it "
@@ -74,7 +85,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
             "formsets": [("Emergency contacts", contacts), ("Weekly commitments", commitments)],
             "duplicates": duplicates,
             "visible_duplicates": visible_duplicates,
-            "hidden_duplicates": len(duplicates) - len(visible_duplicates),
+            "hidden_duplicate": len(duplicates) > len(visible_duplicates),
             "creating": True,
         },
     )
@@ -90,6 +101,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         update_patient(request, form, [contacts, commitments])
         messages.success(request, "Demographics saved.")
         return redirect("episodes:demographics", pk=patient.pk)
+    if request.method == "GET":
+        record(Action.VIEW, patient_subject(patient, "Chart: edit demographics"), request=request)
     return render(
         request,
         "patients/patient_form.html",

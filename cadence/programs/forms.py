@@ -11,7 +11,22 @@ from .choices import WEEKDAYS
 from .models import Phase, Program, Room, Site, Track
 
 
-class ProgramPolicyForm(forms.ModelForm[Program]):
+class ScopedUniqueMixin:
+    """Unique constraints include the parent (program, site, organization), which the form
+    does not show but sets on the instance; validate them here instead of letting the
+    database refuse the save."""
+
+    scope_field = "program"
+
+    def _get_validation_exclusions(self) -> set[str]:
+        exclude: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
+        exclude.discard(self.scope_field)
+        return exclude
+
+
+class ProgramPolicyForm(ScopedUniqueMixin, forms.ModelForm[Program]):
+    scope_field = "site"
+
     class Meta:
         model = Program
         fields = [
@@ -31,14 +46,16 @@ class ProgramPolicyForm(forms.ModelForm[Program]):
         }
 
 
-class SiteForm(forms.ModelForm[Site]):
+class SiteForm(ScopedUniqueMixin, forms.ModelForm[Site]):
+    scope_field = "organization"
+
     class Meta:
         model = Site
         fields = ["name", "address_line1", "city", "state", "postal_code", "phone", "time_zone"]
         fields += ["idle_timeout_minutes"]
 
 
-class TrackForm(forms.ModelForm[Track]):
+class TrackForm(ScopedUniqueMixin, forms.ModelForm[Track]):
     days = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS,
         coerce=int,
@@ -77,7 +94,7 @@ class TrackForm(forms.ModelForm[Track]):
         return data
 
 
-class PhaseForm(forms.ModelForm[Phase]):
+class PhaseForm(ScopedUniqueMixin, forms.ModelForm[Phase]):
     class Meta:
         model = Phase
         fields = ["order", "name", "weekly_hours_target", "typical_weeks"]
@@ -97,7 +114,9 @@ class PhaseForm(forms.ModelForm[Phase]):
         return value
 
 
-class RoomForm(forms.ModelForm[Room]):
+class RoomForm(ScopedUniqueMixin, forms.ModelForm[Room]):
+    scope_field = "site"
+
     class Meta:
         model = Room
         fields = ["name", "capacity", "is_active"]

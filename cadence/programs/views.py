@@ -3,14 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from cadence.accounts.decorators import require_capability
 from cadence.accounts.roles import EDIT_PROGRAMS
+from cadence.audit.access import deny, get_or_deny
+from cadence.audit.services import Subject
 
 from .access import get_program_for_user
 from .forms import AddMemberForm, PhaseForm, ProgramPolicyForm, RoomForm, SiteForm, TrackForm
@@ -51,9 +54,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "user__last_name", "user__first_name"
     )
     form = ProgramPolicyForm(request.POST or None, instance=program)
-    if request.method == "POST" and form.is_valid():
-        save_setup_form(request, form, "program")
-        messages.success(request, "Program policy saved.")
+    if _saved(request, form, "program"):
         return redirect("programs:detail", pk=program.pk)
     return render(
         request,
@@ -70,13 +71,25 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _saved(request: HttpRequest, form: Any, label: str) -> bool:
+    """On a valid POST, save through the service; a clash the form could not foresee (two
+    directors saving the same name at once) becomes a form error, never a 500."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        save_setup_form(request, form, label)
+    except IntegrityError:
+        form.add_error(None, f"Another {label} already uses this name or order; choose another.")
+        return False
+    messages.success(request, f"{label.capitalize()} saved.")
+    return True
+
+
 def _save_or_show(
     request: HttpRequest, program: Program, form: Any, label: str, instance: Any
 ) -> HttpResponse:
     """POST with a valid form: save through the service and go back; else show the form."""
-    if request.method == "POST" and form.is_valid():
-        save_setup_form(request, form, label)
-        messages.success(request, f"{label.capitalize()} saved.")
+    if _saved(request, form, label):
         return redirect("programs:detail", pk=program.pk)
     return render(
         request,
@@ -88,7 +101,7 @@ def _save_or_show(
 @require_capability(EDIT_PROGRAMS)
 def track_edit(request: HttpRequest, pk: int, track_pk: int | None = None) -> HttpResponse:
     program = get_program_for_user(request, pk)
-    track = get_object_or_404(program.tracks, pk=track_pk) if track_pk else None
+    track = get_or_deny(request, program.tracks.all(), track_pk, "track") if track_pk else None
     form = TrackForm(request.POST or None, instance=track, program=program)
     return _save_or_show(request, program, form, "track", track)
 
@@ -96,7 +109,7 @@ def track_edit(request: HttpRequest, pk: int, track_pk: int | None = None) -> Ht
 @require_capability(EDIT_PROGRAMS)
 def phase_edit(request: HttpRequest, pk: int, phase_pk: int | None = None) -> HttpResponse:
     program = get_program_for_user(request, pk)
-    phase = get_object_or_404(program.phases, pk=phase_pk) if phase_pk else None
+    phase = get_or_deny(request, program.phases.all(), phase_pk, "phase") if phase_pk else None
     form = PhaseForm(request.POST or None, instance=phase, program=program)
     return _save_or_show(request, program, form, "phase", phase)
 
@@ -104,7 +117,7 @@ def phase_edit(request: HttpRequest, pk: int, phase_pk: int | None = None) -> Ht
 @require_capability(EDIT_PROGRAMS)
 def room_edit(request: HttpRequest, pk: int, room_pk: int | None = None) -> HttpResponse:
     program = get_program_for_user(request, pk)
-    room = get_object_or_404(program.site.rooms, pk=room_pk) if room_pk else None
+    room = get_or_deny(request, program.site.rooms.all(), room_pk, "room") if room_pk else None
     form = RoomForm(request.POST or None, instance=room, site=program.site)
     return _save_or_show(request, program, form, "room", room)
 
@@ -133,7 +146,9 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def member_remove(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
     program = get_program_for_user(request, pk)
-    membership = get_object_or_404(program.memberships.select_related("user"), user_id=user_pk)
+    membership = program.memberships.select_related("user").filter(user_id=user_pk).first()
+    if membership is None:
+        deny(request, Subject("membership", str(user_pk), f"not a member of {program}"))
     remove_member(request, program, membership.user)
     messages.success(request, f"{membership.user} removed from {program}.")
     return redirect(reverse("programs:detail", args=[program.pk]) + "#members")

@@ -68,11 +68,17 @@ def test_director_finds_patient_admits_and_sees_the_chart_view_audited(
     page.get_by_label("Action").select_option(label="Viewed")
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("table.audit tbody tr")
-    # The chart was opened twice: from the search, and on return after admitting.
-    expect(rows).to_have_count(2)
+    # Opened from the search, the admit page (program chooser, then form), and on return.
+    expect(rows).to_have_count(4)
     expect(rows.first).to_contain_text("director")
     expect(rows.first).to_contain_text("Chart: summary")
-    assert AuditEvent.objects.filter(patient_id=clinic.referred_a.pk, action="view").count() == 2
+    expect(rows.nth(1)).to_contain_text("Chart: admit")
+    summaries = list(
+        AuditEvent.objects.filter(patient_id=clinic.referred_a.pk, action="view")
+        .order_by("seq")
+        .values_list("summary", flat=True)
+    )
+    assert summaries == ["Chart: summary", "Chart: admit", "Chart: admit", "Chart: summary"]
 
 
 def test_wrong_password_keeps_username_and_explains(page, live_server, live_clinic):

@@ -124,7 +124,6 @@ def test_today_shows_clinician_caseload(clinic):
     page = login(clinic.clinician_a).get("/").content.decode()
     assert "My caseload (1)" in page
     assert "Testwell, Alpha" in page
-    assert "Mockridge" not in page
     assert "Census at" not in page
 
 
@@ -144,3 +143,21 @@ def test_today_shows_director_census_by_program_and_track(clinic):
     assert rows == {"Evening": (1, 1), None: (1, 0)}
     assert census[0]["flow"]["referred"] == 1
     assert "Referred, awaiting admission (1)" in response.content.decode()
+
+
+def test_patient_list_says_who_is_in_care(clinic):
+    Episode.objects.filter(pk=clinic.episode_a.pk).update(
+        status="discharged", discharge_date="2026-11-01"
+    )
+    PatientFactory(
+        registered_program=clinic.program_a, legal_first_name="Yan", legal_last_name="Zulu"
+    )
+    page = login(clinic.clinician_a).get(reverse("patients:list")).content.decode()
+    rows = {}
+    for row in page.split("<tr>")[2:]:
+        name = row.split("</a>")[0].rsplit(">", 1)[-1]
+        rows[name] = row
+    assert sorted(rows) == ["Fakerly, Charlie", "Testwell, Alpha", "Zulu, Yan"]
+    assert "Not in care" in rows["Testwell, Alpha"]
+    assert "Adult IOP: Referred" in rows["Fakerly, Charlie"]
+    assert "Registered, not admitted" in rows["Zulu, Yan"]
