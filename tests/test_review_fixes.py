@@ -164,3 +164,14 @@ def test_postgresql_refuses_to_rewind_the_audit_chain_head(clinic):
         AuditChainHead.objects.filter(pk=1).update(seq=head.seq - 1)
     with pytest.raises(DatabaseError, match="cannot be deleted"), transaction.atomic():
         AuditChainHead.objects.filter(pk=1).delete()
+
+
+def test_patient_list_does_not_hint_at_episodes_in_other_programs(clinic):
+    patient = PatientFactory(registered_program=clinic.program_a, legal_last_name="Elsewhere")
+    EpisodeFactory(
+        patient=patient, program=clinic.program_b, status="discharged", discharge_date="2026-11-01"
+    )
+    page = login(clinic.front_desk).get(reverse("patients:list"), {"q": "elsewhere"})
+    row = page.content.decode().split("Elsewhere, ")[1].split("</tr>")[0]
+    assert "Registered, not admitted" in row
+    assert "Not in care" not in row

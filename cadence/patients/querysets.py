@@ -55,13 +55,11 @@ class PatientQuerySet(models.QuerySet[Any]):
         )
         return self.filter(Q(registered_program_id__in=program_ids) | in_episode)
 
-    def with_episodes_visible_to(self, user: Any) -> PatientQuerySet:
-        """Prefetch each patient's episodes, only those of the user's programs (with program)."""
-        program_ids = sorted(memberships_for(user).program_ids)
+    def with_episodes(self) -> PatientQuerySet:
+        """Prefetch the patients' episodes with their programs, looked up by patient (the
+        selective index). Callers keep only the episodes of the viewer's programs."""
         episode_model = self.model._meta.get_field("episodes").related_model
-        episodes = episode_model.objects.filter(program_id__in=program_ids).select_related(
-            "program"
-        )
+        episodes = episode_model.objects.select_related("program")
         return self.prefetch_related(Prefetch("episodes", queryset=episodes))
 
     def search(self, query: str) -> PatientQuerySet:

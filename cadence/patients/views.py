@@ -25,12 +25,16 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         Patient.objects.visible_to(request.user)
         .search(query)
         .select_related("registered_program")
-        .with_episodes_visible_to(request.user)
+        .with_episodes()
         .order_by("legal_last_name", "legal_first_name", "id")
     )
     page = paginate(request, patients)
+    my_programs = memberships_for(request.user).program_ids
     for patient in page.object_list:
-        patient.open_episodes = [e for e in patient.episodes.all() if e.is_open]
+        # Only episodes of the viewer's programs reach the template.
+        mine = [e for e in patient.episodes.all() if e.program_id in my_programs]
+        patient.my_episodes = mine
+        patient.open_episodes = [e for e in mine if e.is_open]
     context = {"form": form, "page": page, "query": query}
     if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
         return render(request, "patients/patient_list.html#results", context)
