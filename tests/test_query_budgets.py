@@ -49,8 +49,8 @@ def _grow(clinic, n):
 @pytest.mark.parametrize(
     ("url", "params", "budget"),
     [
-        ("patients:list", {}, 7),
-        ("patients:list", {"q": "grow"}, 8),
+        ("patients:list", {}, 6),
+        ("patients:list", {"q": "grow"}, 7),
         ("today", {}, 7),
         ("audit:report", {}, 5),
     ],
