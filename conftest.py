@@ -12,11 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from cadence.accounts.choices import Role
 from cadence.accounts.models import User
 from cadence.accounts.tests.factories import UserFactory
+from cadence.alerts.models import Alert
+from cadence.assessments.loading import load_shipped
+from cadence.assessments.models import Instrument, Response
+from cadence.assessments.services import administer
 from cadence.episodes.models import Episode
 from cadence.episodes.tests.factories import EpisodeFactory, ReferredEpisodeFactory
 from cadence.patients.models import Patient
@@ -53,6 +57,8 @@ class Clinic:
     referred_a: Patient
     episode_a: Episode
     episode_b: Episode
+    response_a: Response
+    alert_a: Alert
 
     def persona(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -127,6 +133,13 @@ def build_clinic() -> Clinic:
         primary_clinician=clinician_b,
     )
     ReferredEpisodeFactory(patient=referred_a, program=program_a)
+    # Definitions come from a data migration, but transactional tests flush every table.
+    load_shipped(Instrument)
+    request = RequestFactory().post("/")
+    request.user = clinician_a
+    phq9 = Instrument.objects.get(code="PHQ-9")
+    response_a = administer(request, patient_a, phq9, {str(n): 1 for n in range(1, 10)})
+    alert_a = Alert.objects.get(source_id=str(response_a.pk))
     return Clinic(
         program_a,
         program_b,
@@ -147,6 +160,8 @@ def build_clinic() -> Clinic:
         referred_a,
         episode_a,
         episode_b,
+        response_a,
+        alert_a,
     )
 
 

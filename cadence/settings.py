@@ -48,7 +48,9 @@ INSTALLED_APPS = [
     "cadence.accounts",
     "cadence.programs",
     "cadence.patients",
+    "cadence.alerts",
     "cadence.episodes",
+    "cadence.assessments",
     "cadence.demo",
 ]
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("cadence.accounts.urls")),
     path("patients/", include("cadence.patients.urls")),
     path("", include("cadence.episodes.urls")),
+    path("", include("cadence.assessments.urls")),
+    path("alerts/", include("cadence.alerts.urls")),
     path("programs/", include("cadence.programs.urls")),
     path("audit/", include("cadence.audit.urls")),
     path("healthz", common_views.healthz, name="healthz"),

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cadence.alerts.models import Alert
+from cadence.assessments.models import Instrument, Response
 from cadence.audit.models import AuditEvent
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.patients.models import Patient
@@ -24,6 +26,7 @@ REGISTRARS = {"clinician_a", "clinician_b", "supervisor", "front_desk", "directo
 EDITORS_A = {"clinician_a", "supervisor", "front_desk", "director"}
 ADMITTERS_A = {"clinician_a", "supervisor", "director"}
 ALL_STAFF = set(PERSONAS) - {"anonymous"}
+CLINICAL_A = {"clinician_a", "supervisor", "director"}  # see results, give instruments, follow up
 DIRECTOR = {"director"}
 AUDITORS = {"director", "sysadmin"}
 
@@ -57,6 +60,12 @@ ROUTES: dict[str, Route] = {
     "accounts:password_change": (lambda c: [], ALL_STAFF, 200),
     "accounts:keepalive": (lambda c: [], ALL_STAFF, 204),
     "accounts:logout": (lambda c: [], ALL_STAFF, 405),  # sign-out is a POST
+    "assessments:chart": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "assessments:administer": (lambda c: [c.patient_a.pk, "PHQ-9"], CLINICAL_A, 200),
+    "assessments:result": (lambda c: [c.response_a.pk], CLINICAL_A, 200),
+    "assessments:instruments": (lambda c: [], DIRECTOR, 200),
+    "assessments:instrument_switch": (lambda c: ["PHQ-9"], DIRECTOR, 405),
+    "alerts:detail": (lambda c: [c.alert_a.pk], CLINICAL_A, 200),
 }
 # Routes open to anonymous visitors, and the status a GET gets.
 PUBLIC = {"accounts:login": 200, "healthz": 200}
@@ -117,6 +126,9 @@ def test_admin_is_for_system_administrators_only(clinic):
 
 def _snapshot() -> tuple[Any, ...]:
     return (
+        Response.objects.count(),
+        *Alert.objects.order_by("pk").values_list("status", flat=True),
+        *Instrument.objects.order_by("pk").values_list("enabled", flat=True),
         Patient.objects.count(),
         Episode.objects.count(),
         LevelOfCareChange.objects.count(),
@@ -222,6 +234,17 @@ WRITES: dict[
         lambda c: {"name": "New room", "capacity": "5", "is_active": "on"},
         DIRECTOR,
     ),
+    "assessments:administer": (
+        lambda c: [c.patient_a.pk, "PHQ-9"],
+        lambda c: {f"item_{n}": "0" for n in range(1, 10)},
+        CLINICAL_A,
+    ),
+    "alerts:detail": (
+        lambda c: [c.alert_a.pk],
+        lambda c: {"action": "assessed", "note": "called"},
+        CLINICAL_A,
+    ),
+    "assessments:instrument_switch": (lambda c: ["DAST-10"], lambda c: {"enabled": "on"}, DIRECTOR),
     "programs:track_new": (
         lambda c: [c.program_a.pk],
         lambda c: {

@@ -175,3 +175,21 @@ def test_patient_list_does_not_hint_at_episodes_in_other_programs(clinic):
     row = page.content.decode().split("Elsewhere, ")[1].split("</tr>")[0]
     assert "Registered, not admitted" in row
     assert "Not in care" not in row
+
+
+def test_pages_show_times_in_the_current_sites_zone(clinic):
+    import zoneinfo
+
+    from django.utils import timezone as tz
+
+    given_at = clinic.response_a.administered_at
+    url = reverse("assessments:result", args=[clinic.response_a.pk])
+    client = login(clinic.director)  # North (New York) first
+    north = client.get(url).content.decode()
+    client.post(reverse("programs:switch_site"), {"site": clinic.program_b.site_id})
+    south = client.get(url).content.decode()
+    ny = tz.localtime(given_at, zoneinfo.ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M")
+    denver = tz.localtime(given_at, zoneinfo.ZoneInfo("America/Denver")).strftime("%Y-%m-%d %H:%M")
+    assert ny != denver
+    assert f"PHQ-9 · {ny}" in north
+    assert f"PHQ-9 · {denver}" in south

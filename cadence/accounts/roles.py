@@ -18,16 +18,28 @@ VIEW_AUDIT = "view_audit"  # the audit report, for the programs one belongs to
 VIEW_AUDIT_ALL = "view_audit_all"  # every event: the security officer's view
 VIEW_CENSUS = "view_census"
 HAS_CASELOAD = "has_caseload"
+VIEW_CLINICAL = "view_clinical"  # instrument results, alerts (not front desk or billing)
+ADMINISTER = "administer"  # give an instrument to a patient
+FOLLOW_UP_ALERTS = "follow_up_alerts"
 
 _CLINICAL_FRONT = {VIEW_PATIENTS, REGISTER_PATIENT, EDIT_DEMOGRAPHICS}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DIRECTOR: frozenset(
-        _CLINICAL_FRONT | {ADMIT, CHANGE_CARE, EDIT_PROGRAMS, VIEW_AUDIT, VIEW_CENSUS}
+        _CLINICAL_FRONT
+        | {ADMIT, CHANGE_CARE, EDIT_PROGRAMS, VIEW_AUDIT, VIEW_CENSUS}
+        | {VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
     ),
-    Role.SUPERVISOR: frozenset(_CLINICAL_FRONT | {ADMIT, CHANGE_CARE, VIEW_CENSUS, HAS_CASELOAD}),
-    Role.CLINICIAN: frozenset(_CLINICAL_FRONT | {ADMIT, CHANGE_CARE, HAS_CASELOAD}),
-    Role.INTAKE: frozenset(_CLINICAL_FRONT | {ADMIT}),
+    Role.SUPERVISOR: frozenset(
+        _CLINICAL_FRONT
+        | {ADMIT, CHANGE_CARE, VIEW_CENSUS, HAS_CASELOAD}
+        | {VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
+    ),
+    Role.CLINICIAN: frozenset(
+        _CLINICAL_FRONT
+        | {ADMIT, CHANGE_CARE, HAS_CASELOAD, VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
+    ),
+    Role.INTAKE: frozenset(_CLINICAL_FRONT | {ADMIT, VIEW_CLINICAL, ADMINISTER}),
     Role.FRONT_DESK: frozenset(_CLINICAL_FRONT),
     Role.BILLING: frozenset({VIEW_PATIENTS}),
     Role.SYSADMIN: frozenset({VIEW_AUDIT, VIEW_AUDIT_ALL}),

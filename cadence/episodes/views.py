@@ -11,7 +11,16 @@ from django.views.decorators.http import require_http_methods
 
 from cadence.accounts.access import acting_user
 from cadence.accounts.decorators import require_capability
-from cadence.accounts.roles import ADMIT, CHANGE_CARE, HAS_CASELOAD, VIEW_CENSUS, VIEW_PATIENTS
+from cadence.accounts.roles import (
+    ADMIT,
+    CHANGE_CARE,
+    HAS_CASELOAD,
+    VIEW_CENSUS,
+    VIEW_CLINICAL,
+    VIEW_PATIENTS,
+)
+from cadence.alerts.choices import AlertStatus
+from cadence.alerts.models import Alert
 from cadence.audit.choices import Action
 from cadence.audit.services import record
 from cadence.common.timeutils import local_today
@@ -45,8 +54,16 @@ def chart_context(request: HttpRequest, patient: Patient, tab: str) -> dict[str,
     open_episodes = [e for e in episodes if e.is_open]
     in_care = {e.program_id for e in episodes if e.status in IN_CARE_STATUSES}
     admit_programs = [p for p in memberships_for(request.user).programs if p.pk not in in_care]
+    open_alerts: list[Alert] = []
+    if request.user.can(VIEW_CLINICAL):  # type: ignore[union-attr]
+        open_alerts = list(
+            Alert.objects.filter(
+                patient=patient, status=AlertStatus.OPEN, program_id__in=program_ids
+            ).order_by("-raised_at")
+        )
     return {
         "patient": patient,
+        "open_alerts": open_alerts,
         "age": patient.age(today),
         "episodes": episodes,
         "open_episodes": open_episodes,
@@ -253,6 +270,18 @@ def today(request: HttpRequest) -> HttpResponse:
                 }
             )
         context["census"] = census
+
+    if user.can(VIEW_CLINICAL):  # type: ignore[union-attr]
+        mine = Q(responsible=user)
+        if user.can(VIEW_CENSUS):  # type: ignore[union-attr]
+            mine |= Q(program_id__in=site_program_ids)
+        context["alerts_waiting"] = list(
+            Alert.objects.filter(
+                mine, status=AlertStatus.OPEN, program_id__in=memberships.program_ids
+            )
+            .select_related("patient", "responsible")
+            .order_by("-severity", "raised_at")[:50]
+        )
 
     if user.can(VIEW_PATIENTS) and site_program_ids:  # type: ignore[union-attr]
         waiting = Episode.objects.filter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from .querysets import memberships_for
 
@@ -22,4 +23,10 @@ class CurrentSiteMiddleware:
             chosen = request.session.get(SESSION_KEY)
             site = next((s for s in sites if s.pk == chosen), sites[0] if sites else None)
         request.clinic_site = site  # type: ignore[attr-defined]
-        return self.get_response(request)
+        # Pages show times in the site's zone (stored in UTC).
+        if site is not None:
+            timezone.activate(site.tz)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

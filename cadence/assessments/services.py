@@ -1,0 +1,106 @@
+"""Administering instruments and switching them on or off."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from cadence.accounts.access import acting_user
+from cadence.alerts.services import raise_alert
+from cadence.audit.choices import Action
+from cadence.audit.services import Subject, record
+from cadence.episodes.choices import OPEN_STATUSES
+from cadence.episodes.models import Episode
+from cadence.patients.models import Patient
+from cadence.programs.querysets import memberships_for
+
+from . import engine
+from .models import Instrument, Response
+
+
+class InstrumentOff(Exception):
+    pass
+
+
+def current_episode(request: HttpRequest, patient: Patient) -> Episode | None:
+    """The patient's open episode in one of the user's programs (the newest), if any."""
+    return (
+        Episode.objects.filter(
+            patient=patient,
+            status__in=OPEN_STATUSES,
+            program_id__in=memberships_for(request.user).program_ids,
+        )
+        .select_related("program", "primary_clinician")
+        .order_by("-admission_date", "-id")
+        .first()
+    )
+
+
+def administer(
+    request: HttpRequest, patient: Patient, instrument: Instrument, answers: Mapping[str, int]
+) -> Response:
+    """Score and store one administration; open an alert for every rule that fires, for the
+    responsible clinician. All or nothing. Raises engine.AnswerError for bad answers."""
+    if not instrument.enabled:
+        raise InstrumentOff(f"{instrument.code} is switched off for this clinic.")
+    result = engine.score(instrument.parsed, answers)
+    user = acting_user(request)
+    episode = current_episode(request, patient)
+    program = episode.program if episode else patient.registered_program
+    responsible = episode.primary_clinician if episode else None
+    with transaction.atomic():
+        response = Response.objects.create(
+            patient=patient,
+            episode=episode,
+            instrument=instrument,
+            instrument_version=instrument.version,
+            administered_by=user,
+            answers=dict(answers),
+            scores=result.scores,
+            bands={code: band.label for code, band in result.bands.items()},
+            flagged_scores=sorted(code for code, band in result.bands.items() if band.flag),
+            triage=result.triage or "",
+            alert_count=len(result.alerts),
+        )
+        record(
+            Action.CREATE,
+            Subject(
+                "response",
+                str(response.pk),
+                f"{instrument.code} administered",
+                patient.pk,
+                patient.mrn,
+            ),
+            request=request,
+        )
+        for rule in result.alerts:
+            raise_alert(
+                request,
+                patient,
+                program,
+                responsible=responsible,
+                source=instrument.code,
+                source_id=str(response.pk),
+                rule=rule.code,
+                severity=rule.severity,
+                message=rule.message,
+            )
+    return response
+
+
+def set_enabled(request: HttpRequest, instrument: Instrument, enabled: bool) -> Instrument:
+    with transaction.atomic():
+        Instrument.objects.filter(pk=instrument.pk).update(enabled=enabled)
+        instrument.enabled = enabled
+        record(
+            Action.UPDATE,
+            Subject(
+                "instrument",
+                instrument.code,
+                f"{instrument.code} switched {'on' if enabled else 'off'}",
+            ),
+            request=request,
+        )
+    return instrument

@@ -1,0 +1,137 @@
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from cadence.alerts.models import Alert
+from cadence.assessments.models import Instrument, Response
+from cadence.audit.models import AuditEvent
+from conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def _phq9(item9: int, skip: str = "") -> dict[str, str]:
+    data = {f"item_{n}": "1" for n in range(1, 9) if str(n) != skip}
+    data["item_9"] = str(item9)
+    return data
+
+
+def test_phq9_item9_raises_an_alert_for_the_primary_clinician(clinic):
+    client = login(clinic.supervisor)
+    before = Alert.objects.count()
+    response = client.post(
+        reverse("assessments:administer", args=[clinic.patient_a.pk, "PHQ-9"]), _phq9(2)
+    )
+    saved = Response.objects.latest("id")
+    assert response.status_code == 302
+    assert response["Location"] == f"/assessments/results/{saved.pk}/"
+    assert (saved.scores, saved.bands, saved.alert_count) == (
+        {"total": 10},
+        {"total": "Moderate"},
+        1,
+    )
+    assert saved.episode == clinic.episode_a
+    alert = Alert.objects.latest("id")
+    assert Alert.objects.count() == before + 1
+    assert (alert.responsible, alert.program, alert.rule, alert.status) == (
+        clinic.clinician_a,
+        clinic.program_a,
+        "phq9_item9",
+        "open",
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "Same-day follow-up with the patient is required" in page
+    assert "Record the follow-up" in page
+    # The responsible clinician sees it on Today, and on the chart header.
+    today = login(clinic.clinician_a).get("/").content.decode()
+    assert "Safety alerts waiting for follow-up (2)" in today  # one from the clinic fixture
+    chart = login(clinic.clinician_a).get(reverse("episodes:chart", args=[clinic.patient_a.pk]))
+    assert chart.content.decode().count("High alert · PHQ-9") == 2
+
+
+def test_missing_answer_is_refused_and_nothing_is_saved(clinic):
+    client = login(clinic.clinician_a)
+    counts = (Response.objects.count(), Alert.objects.count())
+    response = client.post(
+        reverse("assessments:administer", args=[clinic.patient_a.pk, "PHQ-9"]),
+        _phq9(3, skip="4"),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Question 4: an answer is required." in page
+    assert "Nothing was saved" in page
+    assert re.search(r'name="item_9" value="3"[^>]*checked', page)  # what was chosen is kept
+    assert (Response.objects.count(), Alert.objects.count()) == counts
+
+
+def test_out_of_range_answer_is_refused(clinic):
+    response = login(clinic.clinician_a).post(
+        reverse("assessments:administer", args=[clinic.patient_a.pk, "PHQ-9"]),
+        _phq9(0) | {"item_1": "7"},
+    )
+    assert "Select a valid choice. 7 is not one of the available choices." in (
+        response.content.decode()
+    )
+
+
+def test_a_switched_off_instrument_cannot_be_given(clinic):
+    client = login(clinic.clinician_a)
+    response = client.get(reverse("assessments:administer", args=[clinic.patient_a.pk, "DAST-10"]))
+    assert response.status_code == 404
+    denial = AuditEvent.objects.filter(action="denied").latest("seq")
+    assert denial.object_id == "DAST-10"
+
+
+def test_director_switches_an_instrument_on_and_it_is_audited(clinic):
+    client = login(clinic.director)
+    client.post(reverse("assessments:instrument_switch", args=["DAST-10"]), {"enabled": "on"})
+    assert Instrument.objects.get(code="DAST-10").enabled is True
+    assert AuditEvent.objects.filter(summary="DAST-10 switched on").count() == 1
+    client.post(reverse("assessments:instrument_switch", args=["DAST-10"]), {})
+    assert Instrument.objects.get(code="DAST-10").enabled is False
+
+
+def test_follow_up_closes_the_alert_once(clinic):
+    client = login(clinic.clinician_a)
+    url = reverse("alerts:detail", args=[clinic.alert_a.pk])
+    refused = client.post(url, {"action": "other", "note": " "})
+    assert "Describe what was done." in refused.content.decode()
+    ok = client.post(url, {"action": "safety_plan", "note": "Safety plan written together."})
+    assert ok.status_code == 302
+    clinic.alert_a.refresh_from_db()
+    assert (
+        clinic.alert_a.status,
+        clinic.alert_a.follow_up_action,
+        clinic.alert_a.followed_up_by,
+    ) == ("followed_up", "safety_plan", clinic.clinician_a)
+    again = login(clinic.supervisor).post(url, {"action": "assessed", "note": ""}, follow=True)
+    assert "This alert was already followed up." in again.content.decode()
+    clinic.alert_a.refresh_from_db()
+    assert clinic.alert_a.follow_up_action == "safety_plan"
+    assert "Safety alerts waiting" not in login(clinic.clinician_a).get("/").content.decode()
+
+
+def test_front_desk_sees_no_clinical_results_or_alerts(clinic):
+    client = login(clinic.front_desk)
+    chart = client.get(reverse("episodes:chart", args=[clinic.patient_a.pk])).content.decode()
+    alerts_slot = chart.split('aria-label="Alerts"')[1].split("</section>")[0]
+    assert "alert" not in alerts_slot.lower()
+    assert "Assessments</a>" not in chart
+    assert client.get(reverse("assessments:result", args=[clinic.response_a.pk])).status_code == 404
+
+
+def test_result_page_lists_earlier_results(clinic):
+    client = login(clinic.clinician_a)
+    url = reverse("assessments:administer", args=[clinic.patient_a.pk, "PHQ-9"])
+    client.post(url, {f"item_{n}": "0" for n in range(1, 10)})
+    latest = Response.objects.latest("id")
+    page = client.get(reverse("assessments:result", args=[latest.pk])).content.decode()
+    assert "Total 9 (Mild)" in page  # the fixture's earlier PHQ-9
+    assert "This is the first" not in page
+
+
+def test_load_instruments_is_idempotent(capsys):
+    call_command("load_instruments")
+    assert "0 change(s)." in capsys.readouterr().out

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from cadence.accounts.decorators import require_capability
+from cadence.accounts.roles import ADMINISTER, EDIT_PROGRAMS, VIEW_CLINICAL
+from cadence.alerts.models import Alert
+from cadence.audit.access import deny
+from cadence.audit.choices import Action
+from cadence.audit.services import Subject, record
+from cadence.common.pagination import paginate
+from cadence.episodes.views import chart_context
+from cadence.patients.access import get_patient_for_user
+from cadence.patients.services import patient_subject
+
+from .access import get_response_for_user, responses_visible_to
+from .forms import InstrumentForm
+from .models import Instrument
+from .services import InstrumentOff, administer, set_enabled
+
+
+@require_capability(VIEW_CLINICAL)
+def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for_user(request, pk)
+    context = chart_context(request, patient, "assessments")
+    responses = (
+        responses_visible_to(request)
+        .filter(patient=patient)
+        .select_related("instrument", "administered_by")
+        .order_by("-administered_at", "-id")
+    )
+    context["page"] = paginate(request, responses)
+    context["instruments"] = (
+        list(Instrument.objects.filter(enabled=True)) if request.user.can(ADMINISTER) else []  # type: ignore[union-attr]
+    )
+    record(Action.VIEW, patient_subject(patient, "Chart: assessments"), request=request)
+    return render(request, "assessments/chart_tab.html", context)
+
+
+@require_capability(ADMINISTER)
+def administer_view(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    patient = get_patient_for_user(request, pk)
+    instrument = Instrument.objects.filter(code=code, enabled=True).first()
+    if instrument is None:
+        deny(request, Subject("instrument", code[:64], "instrument not available"))
+    form = InstrumentForm(request.POST or None, instrument=instrument.parsed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = administer(request, patient, instrument, form.answers)
+        except InstrumentOff as exc:
+            form.add_error(None, str(exc))
+        else:
+            if response.alert_count:
+                messages.warning(
+                    request, "Safety alert raised: follow-up is required today (see below)."
+                )
+            else:
+                messages.success(request, f"{instrument.code} saved.")
+            return redirect("assessments:result", pk=response.pk)
+    if request.method == "GET":
+        summary = f"Chart: administer {instrument.code}"
+        record(Action.VIEW, patient_subject(patient, summary), request=request)
+    context = chart_context(request, patient, "assessments")
+    context.update({"form": form, "instrument": instrument})
+    return render(request, "assessments/administer.html", context)
+
+
+@require_capability(VIEW_CLINICAL)
+def result(request: HttpRequest, pk: int) -> HttpResponse:
+    response = get_response_for_user(request, pk)
+    patient = response.patient
+    context = chart_context(request, patient, "assessments")
+    earlier = (
+        responses_visible_to(request)
+        .filter(patient=patient, instrument=response.instrument)
+        .exclude(pk=response.pk)
+        .select_related("instrument")
+        .order_by("-administered_at", "-id")[:10]
+    )
+    parsed = response.instrument.parsed
+    answered = [
+        {"item": item, "answer": response.answers.get(item.code)}
+        for item in parsed.items
+        if item.code in response.answers
+    ]
+    labels = {item.code: {o.value: o.label for o in item.options} for item in parsed.items}
+    for row in answered:
+        row["label"] = labels[row["item"].code].get(row["answer"], row["answer"])
+    context.update(
+        {
+            "response": response,
+            "earlier": list(earlier),
+            "answered": answered,
+            "alerts": list(
+                Alert.objects.filter(source=response.instrument.code, source_id=str(response.pk))
+            ),
+        }
+    )
+    summary = f"Chart: {response.instrument.code} result"
+    record(Action.VIEW, patient_subject(patient, summary), request=request)
+    return render(request, "assessments/result.html", context)
+
+
+@require_capability(EDIT_PROGRAMS)
+def instrument_settings(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "assessments/instruments.html", {"instruments": Instrument.objects.all()}
+    )
+
+
+@require_capability(EDIT_PROGRAMS)
+@require_POST
+def instrument_switch(request: HttpRequest, code: str) -> HttpResponse:
+    instrument = Instrument.objects.filter(code=code).first()
+    if instrument is None:
+        deny(request, Subject("instrument", code[:64], "instrument"))
+    enabled = request.POST.get("enabled") == "on"
+    set_enabled(request, instrument, enabled)
+    messages.success(request, f"{instrument.code} is now {'on' if enabled else 'off'}.")
+    return redirect("assessments:instruments")
