@@ -23,6 +23,7 @@ from cadence.assessments.models import Instrument, Response
 from cadence.assessments.services import administer
 from cadence.episodes.models import Episode
 from cadence.episodes.tests.factories import EpisodeFactory, ReferredEpisodeFactory
+from cadence.intake.models import Referral
 from cadence.patients.models import Patient
 from cadence.patients.tests.factories import PatientFactory
 from cadence.programs.models import Phase, Program, Track
@@ -59,6 +60,7 @@ class Clinic:
     episode_b: Episode
     response_a: Response
     alert_a: Alert
+    referral_a: Referral
 
     def persona(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -140,6 +142,17 @@ def build_clinic() -> Clinic:
     phq9 = Instrument.objects.get(code="PHQ-9")
     response_a = administer(request, patient_a, phq9, {str(n): 1 for n in range(1, 10)})
     alert_a = Alert.objects.get(source_id=str(response_a.pk))
+    referral_a = Referral.objects.create(
+        program=program_a,
+        stage="assessed",
+        received_on=dt.date(2026, 11, 10),
+        source="self",
+        first_name="Delta",
+        last_name="Referralton",
+        date_of_birth=dt.date(1985, 3, 3),
+        phone="(555) 010-9911",
+        created_by=front_desk,
+    )
     return Clinic(
         program_a,
         program_b,
@@ -162,6 +175,7 @@ def build_clinic() -> Clinic:
         episode_b,
         response_a,
         alert_a,
+        referral_a,
     )
 
 

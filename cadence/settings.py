@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "cadence.alerts",
     "cadence.episodes",
     "cadence.assessments",
+    "cadence.intake",
     "cadence.demo",
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("cadence.episodes.urls")),
     path("", include("cadence.assessments.urls")),
     path("alerts/", include("cadence.alerts.urls")),
+    path("intake/", include("cadence.intake.urls")),
     path("programs/", include("cadence.programs.urls")),
     path("audit/", include("cadence.audit.urls")),
     path("healthz", common_views.healthz, name="healthz"),

@@ -15,6 +15,7 @@ from cadence.alerts.models import Alert
 from cadence.assessments.models import Instrument, Response
 from cadence.audit.models import AuditEvent
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
+from cadence.intake.models import Referral
 from cadence.patients.models import Patient
 from cadence.programs.models import Membership, Phase, Program, Room, Site, Track
 from conftest import PERSONAS, Clinic, login
@@ -26,7 +27,10 @@ REGISTRARS = {"clinician_a", "clinician_b", "supervisor", "front_desk", "directo
 EDITORS_A = {"clinician_a", "supervisor", "front_desk", "director"}
 ADMITTERS_A = {"clinician_a", "supervisor", "director"}
 ALL_STAFF = set(PERSONAS) - {"anonymous"}
-CLINICAL_A = {"clinician_a", "supervisor", "director"}  # see results, give instruments, follow up
+CLINICAL_A = {"clinician_a", "supervisor", "director"}
+REFERRERS = {"clinician_a", "clinician_b", "supervisor", "front_desk", "director"}
+REFERRERS_A = REFERRERS - {"clinician_b"}
+ADMITTERS = ADMITTERS_A | {"clinician_b"}  # see results, give instruments, follow up
 DIRECTOR = {"director"}
 AUDITORS = {"director", "sysadmin"}
 
@@ -66,6 +70,14 @@ ROUTES: dict[str, Route] = {
     "assessments:instruments": (lambda c: [], DIRECTOR, 200),
     "assessments:instrument_switch": (lambda c: ["PHQ-9"], DIRECTOR, 405),
     "alerts:detail": (lambda c: [c.alert_a.pk], CLINICAL_A, 200),
+    "intake:board": (lambda c: [], REFERRERS, 200),
+    "intake:new": (lambda c: [], REFERRERS, 200),
+    "intake:detail": (lambda c: [c.referral_a.pk], REFERRERS_A, 200),
+    # POST-only: a GET is refused (405) before the referral is looked up, revealing nothing.
+    "intake:move": (lambda c: [c.referral_a.pk], REFERRERS, 405),
+    "intake:close": (lambda c: [c.referral_a.pk], REFERRERS, 405),
+    "intake:chart": (lambda c: [c.referral_a.pk], REFERRERS, 405),
+    "intake:admit": (lambda c: [c.referral_a.pk], ADMITTERS, 405),
 }
 # Routes open to anonymous visitors, and the status a GET gets.
 PUBLIC = {"accounts:login": 200, "healthz": 200}
@@ -126,6 +138,7 @@ def test_admin_is_for_system_administrators_only(clinic):
 
 def _snapshot() -> tuple[Any, ...]:
     return (
+        *Referral.objects.order_by("pk").values_list("stage", "patient_id"),
         Response.objects.count(),
         *Alert.objects.order_by("pk").values_list("status", flat=True),
         *Instrument.objects.order_by("pk").values_list("enabled", flat=True),
@@ -245,6 +258,24 @@ WRITES: dict[
         CLINICAL_A,
     ),
     "assessments:instrument_switch": (lambda c: ["DAST-10"], lambda c: {"enabled": "on"}, DIRECTOR),
+    "intake:move": (lambda c: [c.referral_a.pk], lambda c: {"stage": "scheduled"}, REFERRERS_A),
+    "intake:close": (
+        lambda c: [c.referral_a.pk],
+        lambda c: {"stage": "declined", "reason": "r", "on": "2026-11-20"},
+        REFERRERS_A,
+    ),
+    "intake:chart": (lambda c: [c.referral_a.pk], lambda c: {}, REFERRERS_A),
+    "intake:admit": (
+        lambda c: [c.referral_a.pk],
+        lambda c: {
+            "admission_date": "2026-11-16",
+            "admission_type": "direct",
+            "level_of_care": "2.1",
+            "phase": c.phase_a1.pk,
+            "primary_clinician": c.clinician_a.pk,
+        },
+        ADMITTERS_A,
+    ),
     "programs:track_new": (
         lambda c: [c.program_a.pk],
         lambda c: {

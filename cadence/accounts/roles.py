@@ -21,8 +21,9 @@ HAS_CASELOAD = "has_caseload"
 VIEW_CLINICAL = "view_clinical"  # instrument results, alerts (not front desk or billing)
 ADMINISTER = "administer"  # give an instrument to a patient
 FOLLOW_UP_ALERTS = "follow_up_alerts"
+REFERRALS = "referrals"  # the referral pipeline
 
-_CLINICAL_FRONT = {VIEW_PATIENTS, REGISTER_PATIENT, EDIT_DEMOGRAPHICS}
+_CLINICAL_FRONT = {VIEW_PATIENTS, REGISTER_PATIENT, EDIT_DEMOGRAPHICS, REFERRALS}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DIRECTOR: frozenset(

@@ -16,8 +16,12 @@ from django.db import transaction
 
 from cadence.accounts.choices import Role
 from cadence.accounts.models import User
+from cadence.assessments.loading import load_shipped
+from cadence.assessments.models import Instrument
 from cadence.episodes.choices import AdmissionType, EpisodeStatus
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
+from cadence.intake.choices import Source
+from cadence.intake.models import Referral
 from cadence.patients.choices import CommitmentKind
 from cadence.patients.models import EmergencyContact, Patient, PatientNameToken, WeeklyCommitment
 from cadence.patients.normalize import name_key, phone_key
@@ -432,9 +436,89 @@ def _episodes_for(
     PhaseChange.objects.bulk_create(moves)
 
 
+def build_referrals(clinic: Clinic, today: dt.date, seed: int = 7) -> int:
+    """Referrals at every stage: the referred patients' (linked to their charts) and a few
+    new inquiries that have no chart yet, plus some closed ones."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not security
+    desk = clinic.staff["intake"]
+    stages = ["new", "screening", "scheduled", "assessed"]
+    rows = []
+    referred = Episode.objects.filter(status=EpisodeStatus.REFERRED).select_related(
+        "patient", "program"
+    )[:40]
+    for n, episode in enumerate(referred):
+        p = episode.patient
+        rows.append(
+            Referral(
+                program=episode.program,
+                stage=stages[n % 4],
+                patient=p,
+                received_on=episode.referred_on or today,
+                source=rng.choice(Source.values),
+                first_name=p.legal_first_name,
+                last_name=p.legal_last_name,
+                date_of_birth=p.date_of_birth,
+                phone=p.phone,
+                created_by=desk,
+                next_action=rng.choice(
+                    [
+                        "Call back to screen",
+                        "Confirm assessment time",
+                        "Request records from referrer",
+                        "Insurance check",
+                    ]
+                ),
+                next_action_due=today + dt.timedelta(days=rng.randrange(-2, 4)),
+            )
+        )
+    programs = list(clinic.programs.values())
+    for n in range(6):
+        last = FAMILY[rng.randrange(len(FAMILY))]
+        rows.append(
+            Referral(
+                program=programs[n % 2],
+                stage="new",
+                source=rng.choice(Source.values),
+                received_on=today - dt.timedelta(days=rng.randrange(0, 5)),
+                first_name=GIVEN[rng.randrange(len(GIVEN))],
+                last_name=last,
+                phone=f"(555) 012-{rng.randrange(0, 10000):04d}",
+                created_by=desk,
+                presenting_concern="Inquiry by phone",
+                next_action="Call back to screen",
+                next_action_due=today,
+            )
+        )
+    for n, (stage, where) in enumerate(
+        [("referred_elsewhere", "Sample Valley PHP"), ("declined", ""), ("no_response", "")]
+    ):
+        rows.append(
+            Referral(
+                program=programs[n % 2],
+                stage=stage,
+                source="self",
+                received_on=today - dt.timedelta(days=20 + n),
+                closed_on=today - dt.timedelta(days=5),
+                first_name=GIVEN[n],
+                last_name=FAMILY[n],
+                created_by=desk,
+                referred_to=where,
+                outcome_reason={
+                    "referred_elsewhere": "Needs 20+ hours a week (PHP)",
+                    "declined": "Chose a program nearer work",
+                    "no_response": "Three calls, no answer",
+                }[stage],
+            )
+        )
+    Referral.objects.bulk_create(rows)
+    return len(rows)
+
+
 def seed(patients: int, today: dt.date) -> Clinic:
     refuse_if_real_data()
     with transaction.atomic():
         clinic = build_clinic()
         build_patients(clinic, patients, today)
+        build_referrals(clinic, today)
+        load_shipped(Instrument)
     return clinic

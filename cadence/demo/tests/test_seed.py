@@ -5,8 +5,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from cadence.accounts.models import User
+from cadence.assessments.models import Instrument
 from cadence.demo.builder import FAMILY, STAFF, seed
 from cadence.episodes.models import Episode
+from cadence.intake.models import Referral
 from cadence.patients.models import Patient
 from cadence.patients.normalize import mrn_is_valid
 from cadence.patients.tests.factories import PatientFactory
@@ -41,6 +43,18 @@ def test_demo_clinic_has_every_stage_two_sites_and_staff_in_each_role():
     stages = Counter(Episode.objects.values_list("status", flat=True))
     assert stages == {"active": 49, "referred": 12, "discharged": 12, "on_hold": 7}
     assert all(mrn_is_valid(m) for m in Patient.objects.values_list("mrn", flat=True))
+    referrals = Counter(Referral.objects.values_list("stage", flat=True))
+    # the 12 referred patients spread over the open stages, 6 new inquiries, 3 closed
+    assert referrals == {
+        "new": 3 + 6,
+        "screening": 3,
+        "scheduled": 3,
+        "assessed": 3,
+        "referred_elsewhere": 1,
+        "declined": 1,
+        "no_response": 1,
+    }
+    assert Instrument.objects.count() == 10
     # Obviously fake: every family name is built from the fake list.
     for last in Patient.objects.values_list("legal_last_name", flat=True):
         assert all(part in FAMILY for part in last.split("-"))
