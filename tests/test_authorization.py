@@ -12,7 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cadence.alerts.models import Alert
-from cadence.assessments.models import Instrument, Response
+from cadence.assessments.models import Instrument, Placement, Response
 from cadence.audit.models import AuditEvent
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.intake.models import Referral
@@ -67,6 +67,7 @@ ROUTES: dict[str, Route] = {
     "assessments:chart": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
     "assessments:administer": (lambda c: [c.patient_a.pk, "PHQ-9"], CLINICAL_A, 200),
     "assessments:result": (lambda c: [c.response_a.pk], CLINICAL_A, 200),
+    "assessments:placement": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
     "assessments:instruments": (lambda c: [], DIRECTOR, 200),
     "assessments:instrument_switch": (lambda c: ["PHQ-9"], DIRECTOR, 405),
     "alerts:detail": (lambda c: [c.alert_a.pk], CLINICAL_A, 200),
@@ -140,6 +141,7 @@ def _snapshot() -> tuple[Any, ...]:
     return (
         *Referral.objects.order_by("pk").values_list("stage", "patient_id"),
         Response.objects.count(),
+        Placement.objects.count(),
         *Alert.objects.order_by("pk").values_list("status", flat=True),
         *Instrument.objects.order_by("pk").values_list("enabled", flat=True),
         Patient.objects.count(),
@@ -265,6 +267,15 @@ WRITES: dict[
         REFERRERS_A,
     ),
     "intake:chart": (lambda c: [c.referral_a.pk], lambda c: {}, REFERRERS_A),
+    "assessments:placement": (
+        lambda c: [c.patient_a.pk],
+        lambda c: (
+            {"edition": "3", "chosen_level": "1.0"}
+            | {f"rating_{n}": "0" for n in range(1, 7)}
+            | {f"rationale_{n}": "r" for n in range(1, 7)}
+        ),
+        CLINICAL_A,
+    ),
     "intake:admit": (
         lambda c: [c.referral_a.pk],
         lambda c: {

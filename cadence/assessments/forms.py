@@ -59,3 +59,70 @@ class InstrumentForm(forms.Form):
                     self.add_error(None, f"Question {code}: {why}.")
         self.answers = answers
         return data
+
+
+RATINGS = [(n, str(n)) for n in range(5)]
+FACTORS = [
+    "withdrawal_manageable",
+    "severity_fits",
+    "co_occurring_manageable",
+    "stable_home",
+    "willing_to_attend",
+]
+
+
+class PlacementForm(forms.Form):
+    edition = forms.ChoiceField(
+        choices=[("3", "ASAM 3rd edition dimensions"), ("4", "ASAM 4th edition dimensions")],
+        initial="3",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, edition: str = "3", **kwargs: Any) -> None:
+        from cadence.programs.choices import LevelOfCare
+
+        from .models import Placement
+        from .placement import EDITIONS
+
+        super().__init__(*args, **kwargs)
+        self.dimension_names = EDITIONS[edition]
+        for n, name in enumerate(EDITIONS[edition], start=1):
+            self.fields[f"rating_{n}"] = forms.TypedChoiceField(
+                choices=RATINGS,
+                coerce=int,
+                widget=forms.RadioSelect,
+                label=f"Dimension {n}: {name} (0 none to 4 severe)",
+            )
+            self.fields[f"rationale_{n}"] = forms.CharField(
+                widget=forms.Textarea(attrs={"rows": 2}),
+                max_length=2000,
+                label=f"Why {n}",
+                help_text="In your own words: what you saw or were told.",
+            )
+        for name in FACTORS:
+            model_field = Placement._meta.get_field(name)
+            label = str(getattr(model_field, "verbose_name", name))
+            self.fields[name] = forms.BooleanField(required=False, label=label.capitalize())
+        self.fields["chosen_level"] = forms.ChoiceField(
+            choices=LevelOfCare.choices, label="Level of care chosen"
+        )
+        self.fields["difference"] = forms.ChoiceField(
+            choices=[("", "—"), *Placement.Difference.choices],
+            required=False,
+            label="If different from the recommendation, why",
+        )
+        self.fields["difference_note"] = forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 2}),
+            required=False,
+            max_length=2000,
+            label="Explanation",
+        )
+
+    def rating_fields(self) -> list[tuple[Any, Any]]:
+        return [(self[f"rating_{n}"], self[f"rationale_{n}"]) for n in range(1, 7)]
+
+    def factor_fields(self) -> list[Any]:
+        return [self[name] for name in FACTORS]
+
+    def decision_fields(self) -> list[Any]:
+        return [self[name] for name in ("chosen_level", "difference", "difference_note")]

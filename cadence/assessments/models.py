@@ -89,3 +89,71 @@ class Response(models.Model):
             }
             for rule in rules
         ]
+
+
+class Placement(models.Model):
+    """A level-of-care decision from dimensional ratings, with the clinician's rationale."""
+
+    class Difference(models.TextChoices):
+        NO_CAPACITY = "no_capacity", "Recommended level not available (no bed or slot)"
+        PREFERENCE = "preference", "Patient preference"
+        PAYER = "payer", "Payer decision"
+        JUDGEMENT = "judgement", "Clinical judgement (explained below)"
+        OTHER = "other", "Other (explained below)"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="placements")
+    episode = models.ForeignKey(
+        Episode, on_delete=models.PROTECT, null=True, blank=True, related_name="placements"
+    )
+    edition = models.CharField(
+        max_length=1, choices=[("3", "3rd edition (2013)"), ("4", "4th edition (2023)")]
+    )
+    ratings = models.JSONField(help_text="Six ratings 0-4, dimension 1 first.")
+    rationales = models.JSONField(help_text="The clinician's reason for each rating.")
+    withdrawal_manageable = models.BooleanField(
+        "withdrawal risk manageable without 24-hour care", default=False
+    )
+    severity_fits = models.BooleanField("severity fits intensive outpatient care", default=False)
+    co_occurring_manageable = models.BooleanField(
+        "co-occurring needs can be met in this program", default=False
+    )
+    stable_home = models.BooleanField("stable and supportive home", default=False)
+    willing_to_attend = models.BooleanField("willing and able to attend", default=False)
+    recommended_level = models.CharField(max_length=4)
+    recommended_because = models.CharField(max_length=300)
+    chosen_level = models.CharField(max_length=4)
+    difference = models.CharField(max_length=12, choices=Difference.choices, blank=True)
+    difference_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["patient", "decided_at"], name="placement_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(chosen_level=models.F("recommended_level"))
+                | ~models.Q(difference=""),
+                name="placement_difference_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Placement {self.chosen_level} ({self.decided_at:%Y-%m-%d})"
+
+    @property
+    def dimension_rows(self) -> list[dict[str, Any]]:
+        from .placement import EDITIONS, MINIMUM_LEVEL
+
+        return [
+            {
+                "n": n + 1,
+                "name": name,
+                "rating": self.ratings[n],
+                "rationale": self.rationales[n],
+                "minimum": MINIMUM_LEVEL[n][self.ratings[n]],
+            }
+            for n, name in enumerate(EDITIONS[self.edition])
+        ]

@@ -17,7 +17,8 @@ from cadence.patients.models import Patient
 from cadence.programs.querysets import memberships_for
 
 from . import engine
-from .models import Instrument, Response
+from .models import Instrument, Placement, Response
+from .placement import recommend
 
 
 class InstrumentOff(Exception):
@@ -104,3 +105,61 @@ def set_enabled(request: HttpRequest, instrument: Instrument, enabled: bool) -> 
             request=request,
         )
     return instrument
+
+
+class PlacementRefused(Exception):
+    pass
+
+
+def record_placement(
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    edition: str,
+    ratings: list[int],
+    rationales: list[str],
+    chosen_level: str,
+    difference: str,
+    difference_note: str,
+    factors: dict[str, bool],
+) -> Placement:
+    """Store a placement; the recommendation is computed here, never typed in."""
+    advice = recommend(tuple(ratings))
+    if any(not r.strip() for r in rationales):
+        raise PlacementRefused("Give the reason for every rating.")
+    if chosen_level != advice.level and not difference:
+        raise PlacementRefused(
+            f"The chosen level differs from the recommended {advice.level}: say why."
+        )
+    if difference in (Placement.Difference.JUDGEMENT, Placement.Difference.OTHER) and not (
+        difference_note.strip()
+    ):
+        raise PlacementRefused("Explain the difference from the recommended level.")
+    episode = current_episode(request, patient)
+    with transaction.atomic():
+        placement = Placement.objects.create(
+            patient=patient,
+            episode=episode if episode and episode.status != "referred" else None,
+            edition=edition,
+            ratings=list(ratings),
+            rationales=[r.strip() for r in rationales],
+            recommended_level=advice.level,
+            recommended_because=advice.explain(edition),
+            chosen_level=chosen_level,
+            difference="" if chosen_level == advice.level else difference,
+            difference_note=difference_note.strip(),
+            decided_by=acting_user(request),
+            **factors,
+        )
+        record(
+            Action.CREATE,
+            Subject(
+                "placement",
+                str(placement.pk),
+                f"Placement: recommended {advice.level}, chosen {chosen_level}",
+                patient.pk,
+                patient.mrn,
+            ),
+            request=request,
+        )
+    return placement

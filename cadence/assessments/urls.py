@@ -6,6 +6,7 @@ app_name = "assessments"
 urlpatterns = [
     path("patients/<int:pk>/assessments/", views.chart_tab, name="chart"),
     path("patients/<int:pk>/assessments/<str:code>/", views.administer_view, name="administer"),
+    path("patients/<int:pk>/placement/", views.placement, name="placement"),
     path("assessments/results/<int:pk>/", views.result, name="result"),
     path("assessments/instruments/", views.instrument_settings, name="instruments"),
     path("assessments/instruments/<str:code>/", views.instrument_switch, name="instrument_switch"),

@@ -17,9 +17,10 @@ from cadence.patients.access import get_patient_for_user
 from cadence.patients.services import patient_subject
 
 from .access import get_response_for_user, responses_visible_to
-from .forms import InstrumentForm
-from .models import Instrument
-from .services import InstrumentOff, administer, set_enabled
+from .forms import FACTORS, InstrumentForm, PlacementForm
+from .models import Instrument, Placement
+from .placement import EDITIONS, LEVEL_ORDER, MINIMUM_LEVEL, PlacementError
+from .services import InstrumentOff, PlacementRefused, administer, record_placement, set_enabled
 
 
 @require_capability(VIEW_CLINICAL)
@@ -33,6 +34,9 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-administered_at", "-id")
     )
     context["page"] = paginate(request, responses)
+    context["placements"] = list(
+        Placement.objects.filter(patient=patient).select_related("decided_by")[:5]
+    )
     context["instruments"] = (
         list(Instrument.objects.filter(enabled=True)) if request.user.can(ADMINISTER) else []  # type: ignore[union-attr]
     )
@@ -121,3 +125,45 @@ def instrument_switch(request: HttpRequest, code: str) -> HttpResponse:
     set_enabled(request, instrument, enabled)
     messages.success(request, f"{instrument.code} is now {'on' if enabled else 'off'}.")
     return redirect("assessments:instruments")
+
+
+@require_capability(ADMINISTER)
+def placement(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for_user(request, pk)
+    edition = request.POST.get("edition") or request.GET.get("edition") or "3"
+    edition = edition if edition in EDITIONS else "3"
+    form = PlacementForm(request.POST or None, edition=edition, initial={"edition": edition})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record_placement(
+                request,
+                patient,
+                edition=edition,
+                ratings=[data[f"rating_{n}"] for n in range(1, 7)],
+                rationales=[data[f"rationale_{n}"] for n in range(1, 7)],
+                chosen_level=data["chosen_level"],
+                difference=data["difference"],
+                difference_note=data["difference_note"],
+                factors={name: data[name] for name in FACTORS},
+            )
+        except (PlacementRefused, PlacementError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Placement recorded.")
+            return redirect("assessments:chart", pk=patient.pk)
+    if request.method == "GET":
+        record(Action.VIEW, patient_subject(patient, "Chart: placement"), request=request)
+    context = chart_context(request, patient, "assessments")
+    context.update(
+        {
+            "form": form,
+            "edition": edition,
+            "rule_rows": [
+                {"n": n + 1, "name": name, "minimums": MINIMUM_LEVEL[n]}
+                for n, name in enumerate(EDITIONS[edition])
+            ],
+            "levels": LEVEL_ORDER,
+        }
+    )
+    return render(request, "assessments/placement.html", context)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from cadence.accounts.access import acting_user
+from cadence.assessments.models import Placement
 from cadence.audit.choices import Action
 from cadence.audit.services import Subject, record
 from cadence.episodes.models import Episode
@@ -170,6 +171,10 @@ def admit_from_referral(
     with transaction.atomic():
         patient = link_chart(request, referral, confirm_new=confirm_new)
         episode = admit_patient(request, patient, referral.program, **admission)
+        # The placement that led here belongs to this episode now.
+        latest = Placement.objects.filter(patient=patient, episode__isnull=True).first()
+        if latest is not None:
+            Placement.objects.filter(pk=latest.pk).update(episode=episode)
         locked = _locked(referral)
         locked.stage = Stage.ADMITTED
         locked.closed_on = admission["admission_date"]

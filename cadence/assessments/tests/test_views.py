@@ -135,3 +135,70 @@ def test_result_page_lists_earlier_results(clinic):
 def test_load_instruments_is_idempotent(capsys):
     call_command("load_instruments")
     assert "0 change(s)." in capsys.readouterr().out
+
+
+def _placement(ratings=(1, 1, 2, 1, 2, 1), **overrides):
+    data = {
+        "edition": "3",
+        "chosen_level": "2.1",
+        "difference": "",
+        "difference_note": "",
+        "stable_home": "on",
+        "willing_to_attend": "on",
+    }
+    for n, rating in enumerate(ratings, start=1):
+        data[f"rating_{n}"] = str(rating)
+        data[f"rationale_{n}"] = f"Observed reason {n}"
+    data.update(overrides)
+    return data
+
+
+def test_placement_computes_the_recommendation_and_stores_rationale(clinic):
+    from cadence.assessments.models import Placement
+
+    client = login(clinic.clinician_a)
+    url = reverse("assessments:placement", args=[clinic.patient_a.pk])
+    page = client.get(url).content.decode()
+    assert "The rule: minimum level for each rating" in page
+    response = client.post(url, _placement())
+    assert response.status_code == 302
+    placement = Placement.objects.get()
+    assert (placement.recommended_level, placement.chosen_level, placement.ratings) == (
+        "2.1",
+        "2.1",
+        [1, 1, 2, 1, 2, 1],
+    )
+    assert placement.recommended_because == (
+        "Level 2.1, set by dimension 3 (emotional, behavioral or cognitive conditions), "
+        "dimension 5 (relapse, continued use or continued problem potential)."
+    )
+    assert (placement.stable_home, placement.severity_fits) == (True, False)
+    assert placement.episode == clinic.episode_a
+
+
+def test_choosing_another_level_needs_a_reason(clinic):
+    from cadence.assessments.models import Placement
+
+    client = login(clinic.clinician_a)
+    url = reverse("assessments:placement", args=[clinic.patient_a.pk])
+    ratings = (0, 0, 3, 1, 2, 1)  # recommends 2.5
+    page = client.post(url, _placement(ratings)).content.decode()
+    assert "The chosen level differs from the recommended 2.5: say why." in page
+    assert "Observed reason 3</textarea>" in page
+    page = client.post(url, _placement(ratings, difference="judgement")).content.decode()
+    assert "Explain the difference from the recommended level." in page
+    assert Placement.objects.count() == 0
+    client.post(url, _placement(ratings, difference="no_capacity"))
+    placement = Placement.objects.get()
+    assert (placement.recommended_level, placement.chosen_level, placement.difference) == (
+        "2.5",
+        "2.1",
+        "no_capacity",
+    )
+
+
+def test_placement_needs_every_rating_and_rationale(clinic):
+    client = login(clinic.clinician_a)
+    url = reverse("assessments:placement", args=[clinic.patient_a.pk])
+    page = client.post(url, _placement(rationale_4="", rating_6="")).content.decode()
+    assert page.count("This field is required.") == 2

@@ -278,3 +278,20 @@ def test_admission_uses_the_chart_already_linked(clinic):
     client.post(reverse("intake:admit", args=[clinic.referral_a.pk]), _admission(clinic))
     assert Episode.objects.get(patient=linked).status == "active"
     assert Patient.objects.filter(legal_last_name="Referralton").count() == 1
+
+
+def test_admission_links_the_placement_to_the_new_episode(clinic):
+    from cadence.assessments.models import Placement
+
+    client = login(clinic.supervisor)
+    client.post(reverse("intake:chart", args=[clinic.referral_a.pk]))
+    clinic.referral_a.refresh_from_db()
+    data = {"edition": "4", "chosen_level": "2.1", "difference": "", "difference_note": ""}
+    data |= {f"rating_{n}": str(r) for n, r in enumerate((1, 1, 2, 1, 1, 1), start=1)}
+    data |= {f"rationale_{n}": "seen" for n in range(1, 7)}
+    client.post(reverse("assessments:placement", args=[clinic.referral_a.patient_id]), data)
+    placement = Placement.objects.get(patient=clinic.referral_a.patient)
+    assert placement.episode is None  # no episode in care yet
+    client.post(reverse("intake:admit", args=[clinic.referral_a.pk]), _admission(clinic))
+    placement.refresh_from_db()
+    assert placement.episode == Episode.objects.get(patient=clinic.referral_a.patient)
