@@ -19,7 +19,7 @@ from cadence.accounts.models import User
 from cadence.accounts.tests.factories import UserFactory
 from cadence.alerts.models import Alert
 from cadence.assessments.loading import load_shipped
-from cadence.assessments.models import Instrument, Response
+from cadence.assessments.models import Evaluation, Instrument, Response
 from cadence.assessments.services import administer
 from cadence.episodes.models import Episode
 from cadence.episodes.tests.factories import EpisodeFactory, ReferredEpisodeFactory
@@ -61,6 +61,7 @@ class Clinic:
     response_a: Response
     alert_a: Alert
     referral_a: Referral
+    evaluation_a: Evaluation
 
     def persona(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -153,6 +154,14 @@ def build_clinic() -> Clinic:
         phone="(555) 010-9911",
         created_by=front_desk,
     )
+    evaluation_a = Evaluation.objects.create(
+        patient=patient_a,
+        episode=episode_a,
+        performed_on=dt.date(2026, 10, 5),
+        performed_by=clinician_a,
+        housing="stable",
+        goals="Stay sober for my family",
+    )
     return Clinic(
         program_a,
         program_b,
@@ -176,6 +185,7 @@ def build_clinic() -> Clinic:
         response_a,
         alert_a,
         referral_a,
+        evaluation_a,
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cadence.alerts.models import Alert
-from cadence.assessments.models import Instrument, Placement, Response
+from cadence.assessments.models import Evaluation, Instrument, Placement, Response
 from cadence.audit.models import AuditEvent
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.intake.models import Referral
@@ -68,6 +68,8 @@ ROUTES: dict[str, Route] = {
     "assessments:administer": (lambda c: [c.patient_a.pk, "PHQ-9"], CLINICAL_A, 200),
     "assessments:result": (lambda c: [c.response_a.pk], CLINICAL_A, 200),
     "assessments:placement": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "assessments:evaluation_new": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "assessments:evaluation": (lambda c: [c.evaluation_a.pk], CLINICAL_A, 200),
     "assessments:instruments": (lambda c: [], DIRECTOR, 200),
     "assessments:instrument_switch": (lambda c: ["PHQ-9"], DIRECTOR, 405),
     "alerts:detail": (lambda c: [c.alert_a.pk], CLINICAL_A, 200),
@@ -142,6 +144,7 @@ def _snapshot() -> tuple[Any, ...]:
         *Referral.objects.order_by("pk").values_list("stage", "patient_id"),
         Response.objects.count(),
         Placement.objects.count(),
+        Evaluation.objects.count(),
         *Alert.objects.order_by("pk").values_list("status", flat=True),
         *Instrument.objects.order_by("pk").values_list("enabled", flat=True),
         Patient.objects.count(),
@@ -267,6 +270,20 @@ WRITES: dict[
         REFERRERS_A,
     ),
     "intake:chart": (lambda c: [c.referral_a.pk], lambda c: {}, REFERRERS_A),
+    "assessments:evaluation_new": (
+        lambda c: [c.patient_a.pk],
+        lambda c: {
+            "performed_on": "2026-11-17",
+            "housing": "stable",
+            "moud": "none",
+            "goals": "g",
+            "substances-TOTAL_FORMS": "0",
+            "substances-INITIAL_FORMS": "0",
+            "diagnoses-TOTAL_FORMS": "0",
+            "diagnoses-INITIAL_FORMS": "0",
+        },
+        CLINICAL_A,
+    ),
     "assessments:placement": (
         lambda c: [c.patient_a.pk],
         lambda c: (

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from . import engine
+from .evaluation import Diagnosis, Evaluation, SubstanceUse
 
 
 class InstrumentForm(forms.Form):
@@ -126,3 +128,70 @@ class PlacementForm(forms.Form):
 
     def decision_fields(self) -> list[Any]:
         return [self[name] for name in ("chosen_level", "difference", "difference_note")]
+
+
+class EvaluationForm(forms.ModelForm[Evaluation]):
+    class Meta:
+        model = Evaluation
+        fields = [
+            "performed_on",
+            "treatment_history",
+            "mental_health",
+            "medical",
+            "medications",
+            "moud",
+            "legal",
+            "employment_education",
+            "housing",
+            "home_support",
+            "family",
+            "trauma",
+            "strengths",
+            "goals",
+        ]
+        widgets = {
+            "performed_on": forms.DateInput(attrs={"type": "date"}),
+            **{
+                name: forms.Textarea(attrs={"rows": 2})
+                for name in (
+                    "treatment_history",
+                    "mental_health",
+                    "medical",
+                    "medications",
+                    "legal",
+                    "employment_education",
+                    "home_support",
+                    "family",
+                    "trauma",
+                    "strengths",
+                    "goals",
+                )
+            },
+        }
+
+    def clean_performed_on(self) -> Any:
+        import datetime as dt
+
+        day = self.cleaned_data["performed_on"]
+        if day > dt.date.today():
+            raise forms.ValidationError("The evaluation date is in the future.")
+        return day
+
+
+SubstanceFormSet: type[BaseInlineFormSet[Any, Any, Any]] = inlineformset_factory(
+    Evaluation,
+    SubstanceUse,
+    fields=["substance", "is_primary", "age_first_use", "last_use", "frequency", "route"],
+    widgets={"last_use": forms.DateInput(attrs={"type": "date"})},
+    extra=3,
+    max_num=11,
+    can_delete=False,
+)
+DiagnosisFormSet: type[BaseInlineFormSet[Any, Any, Any]] = inlineformset_factory(
+    Evaluation,
+    Diagnosis,
+    fields=["code", "description", "diagnosed_by"],
+    extra=3,
+    max_num=10,
+    can_delete=False,
+)

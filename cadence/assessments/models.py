@@ -157,3 +157,9 @@ class Placement(models.Model):
             }
             for n, name in enumerate(EDITIONS[self.edition])
         ]
+
+
+# The comprehensive evaluation lives in its own module; Django finds models imported here.
+from .evaluation import Diagnosis, Evaluation, SubstanceUse  # noqa: E402
+
+__all__ = ["Diagnosis", "Evaluation", "Instrument", "Placement", "Response", "SubstanceUse"]

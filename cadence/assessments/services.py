@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -17,6 +18,7 @@ from cadence.patients.models import Patient
 from cadence.programs.querysets import memberships_for
 
 from . import engine
+from .evaluation import Evaluation
 from .models import Instrument, Placement, Response
 from .placement import recommend
 
@@ -163,3 +165,37 @@ def record_placement(
             request=request,
         )
     return placement
+
+
+def record_evaluation(
+    request: HttpRequest, patient: Patient, form: Any, substances: Any, diagnoses: Any
+) -> Evaluation:
+    """Store the evaluation with its substance history and diagnoses, all or nothing."""
+    user = acting_user(request)
+    episode = current_episode(request, patient)
+    with transaction.atomic():
+        evaluation = form.save(commit=False)
+        evaluation.patient = patient
+        evaluation.episode = episode if episode and episode.status != "referred" else None
+        evaluation.performed_by = user
+        evaluation.save()
+        substances.instance = evaluation
+        substances.save()
+        for diagnosis in diagnoses.save(commit=False):
+            diagnosis.patient = patient
+            diagnosis.evaluation = evaluation
+            diagnosis.diagnosed_on = evaluation.performed_on
+            diagnosis.save()
+        codes = ", ".join(d.code for d in evaluation.diagnoses.all())
+        record(
+            Action.CREATE,
+            Subject(
+                "evaluation",
+                str(evaluation.pk),
+                f"Comprehensive evaluation; diagnoses: {codes or 'none'}",
+                patient.pk,
+                patient.mrn,
+            ),
+            request=request,
+        )
+    return evaluation

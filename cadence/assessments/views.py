@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,13 +16,29 @@ from cadence.audit.services import Subject, record
 from cadence.common.pagination import paginate
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
+from cadence.patients.models import Patient
 from cadence.patients.services import patient_subject
 
 from .access import get_response_for_user, responses_visible_to
-from .forms import FACTORS, InstrumentForm, PlacementForm
+from .evaluation import Evaluation
+from .forms import (
+    FACTORS,
+    DiagnosisFormSet,
+    EvaluationForm,
+    InstrumentForm,
+    PlacementForm,
+    SubstanceFormSet,
+)
 from .models import Instrument, Placement
 from .placement import EDITIONS, LEVEL_ORDER, MINIMUM_LEVEL, PlacementError
-from .services import InstrumentOff, PlacementRefused, administer, record_placement, set_enabled
+from .services import (
+    InstrumentOff,
+    PlacementRefused,
+    administer,
+    record_evaluation,
+    record_placement,
+    set_enabled,
+)
 
 
 @require_capability(VIEW_CLINICAL)
@@ -34,6 +52,11 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-administered_at", "-id")
     )
     context["page"] = paginate(request, responses)
+    context["evaluations"] = list(
+        Evaluation.objects.filter(patient=patient)
+        .select_related("performed_by")
+        .prefetch_related("diagnoses")[:5]
+    )
     context["placements"] = list(
         Placement.objects.filter(patient=patient).select_related("decided_by")[:5]
     )
@@ -167,3 +190,69 @@ def placement(request: HttpRequest, pk: int) -> HttpResponse:
         }
     )
     return render(request, "assessments/placement.html", context)
+
+
+def _diagnosing_clinicians(request: HttpRequest, patient: Any) -> Any:
+    from cadence.accounts.models import User
+    from cadence.accounts.roles import CAPABILITIES, HAS_CASELOAD
+    from cadence.programs.querysets import memberships_for
+
+    roles = [role for role, caps in CAPABILITIES.items() if HAS_CASELOAD in caps]
+    return (
+        User.objects.filter(
+            memberships__program_id__in=memberships_for(request.user).program_ids,
+            role__in=roles,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+@require_capability(ADMINISTER)
+def evaluation_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for_user(request, pk)
+    data = request.POST or None
+    form = EvaluationForm(data)
+    substances = SubstanceFormSet(data, prefix="substances")
+    diagnoses = DiagnosisFormSet(data, prefix="diagnoses")
+    clinicians = _diagnosing_clinicians(request, patient)
+    for sub_form in diagnoses.forms:
+        sub_form.fields["diagnosed_by"].queryset = clinicians
+        if request.user in clinicians:
+            sub_form.fields["diagnosed_by"].initial = request.user.pk
+    if request.method == "POST" and all(f.is_valid() for f in (form, substances, diagnoses)):
+        evaluation = record_evaluation(request, patient, form, substances, diagnoses)
+        messages.success(request, "Evaluation recorded.")
+        return redirect("assessments:evaluation", pk=evaluation.pk)
+    if request.method == "GET":
+        record(Action.VIEW, patient_subject(patient, "Chart: new evaluation"), request=request)
+    context = chart_context(request, patient, "assessments")
+    context.update(
+        {
+            "form": form,
+            "formsets": [("Substance use", substances), ("Diagnoses (ICD-10-CM)", diagnoses)],
+        }
+    )
+    return render(request, "assessments/evaluation_form.html", context)
+
+
+@require_capability(VIEW_CLINICAL)
+def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation = (
+        Evaluation.objects.filter(pk=pk, patient__in=Patient.objects.visible_to(request.user))
+        .select_related("patient", "performed_by")
+        .first()
+    )
+    if evaluation is None:
+        deny(request, Subject("evaluation", str(pk), "evaluation"))
+    context = chart_context(request, evaluation.patient, "assessments")
+    context.update(
+        {
+            "evaluation": evaluation,
+            "substances": list(evaluation.substances.all()),
+            "diagnoses": list(evaluation.diagnoses.select_related("diagnosed_by")),
+        }
+    )
+    record(Action.VIEW, patient_subject(evaluation.patient, "Chart: evaluation"), request=request)
+    return render(request, "assessments/evaluation_detail.html", context)

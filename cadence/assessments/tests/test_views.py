@@ -202,3 +202,100 @@ def test_placement_needs_every_rating_and_rationale(clinic):
     url = reverse("assessments:placement", args=[clinic.patient_a.pk])
     page = client.post(url, _placement(rationale_4="", rating_6="")).content.decode()
     assert page.count("This field is required.") == 2
+
+
+def _evaluation(clinic, **overrides):
+    data = {
+        "performed_on": "2026-11-17",
+        "housing": "stable",
+        "moud": "buprenorphine",
+        "goals": "Keep my job and be there for my kids",
+        "trauma": "Car accident 2019",
+        "substances-TOTAL_FORMS": "2",
+        "substances-INITIAL_FORMS": "0",
+        "substances-0-substance": "alcohol",
+        "substances-0-is_primary": "on",
+        "substances-0-age_first_use": "15",
+        "substances-0-last_use": "2026-11-14",
+        "substances-0-frequency": "daily",
+        "substances-0-route": "oral",
+        "substances-1-substance": "opioids",
+        "substances-1-frequency": "weekly",
+        "substances-1-route": "nasal",
+        "diagnoses-TOTAL_FORMS": "1",
+        "diagnoses-INITIAL_FORMS": "0",
+        "diagnoses-0-code": "F10.20",
+        "diagnoses-0-description": "Alcohol use disorder, severe",
+        "diagnoses-0-diagnosed_by": clinic.clinician_a.pk,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_evaluation_with_substances_and_diagnoses(clinic):
+    from cadence.assessments.models import Diagnosis, Evaluation
+
+    client = login(clinic.clinician_a)
+    response = client.post(
+        reverse("assessments:evaluation_new", args=[clinic.patient_a.pk]), _evaluation(clinic)
+    )
+    evaluation = Evaluation.objects.latest("id")
+    assert evaluation.patient == clinic.patient_a
+    assert response.status_code == 302
+    assert [(s.substance, s.is_primary, s.frequency) for s in evaluation.substances.all()] == [
+        ("alcohol", True, "daily"),
+        ("opioids", False, "weekly"),
+    ]
+    diagnosis = Diagnosis.objects.get()
+    assert (
+        diagnosis.code,
+        diagnosis.diagnosed_by,
+        diagnosis.patient,
+        str(diagnosis.diagnosed_on),
+    ) == ("F10.20", clinic.clinician_a, clinic.patient_a, "2026-11-17")
+    event = AuditEvent.objects.get(object_type="evaluation")
+    assert event.summary == "Comprehensive evaluation; diagnoses: F10.20"
+    page = client.get(response["Location"]).content.decode()
+    assert "Keep my job and be there for my kids" in page
+    assert "Buprenorphine" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"diagnoses-0-code": "ALC1"}, "Enter an ICD-10-CM code such as F10.20"),
+        ({"diagnoses-0-diagnosed_by": "999999"}, "Select a valid choice."),
+        ({"goals": ""}, "This field is required."),
+        ({"performed_on": "2999-01-01"}, "The evaluation date is in the future."),
+        ({"substances-0-age_first_use": "140"}, "less than or equal to 100"),
+    ],
+)
+def test_bad_evaluation_input_saves_nothing(clinic, overrides, message):
+    from cadence.assessments.models import Diagnosis, Evaluation, SubstanceUse
+
+    client = login(clinic.clinician_a)
+
+    def counts():
+        return (Evaluation.objects.count(), SubstanceUse.objects.count(), Diagnosis.objects.count())
+
+    before = counts()
+    page = client.post(
+        reverse("assessments:evaluation_new", args=[clinic.patient_a.pk]),
+        _evaluation(clinic, **overrides),
+    ).content.decode()
+    assert message in page
+    assert "Nothing was saved" in page
+    assert "Car accident 2019" in page
+    assert counts() == before
+
+
+def test_diagnosing_clinician_must_be_in_my_programs(clinic):
+    page = (
+        login(clinic.clinician_a)
+        .post(
+            reverse("assessments:evaluation_new", args=[clinic.patient_a.pk]),
+            _evaluation(clinic, **{"diagnoses-0-diagnosed_by": clinic.clinician_b.pk}),
+        )
+        .content.decode()
+    )
+    assert "Select a valid choice." in page
