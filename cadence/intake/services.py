@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from cadence.accounts.access import acting_user
-from cadence.assessments.models import Placement
+from cadence.assessments.models import Evaluation, Placement
 from cadence.audit.choices import Action
 from cadence.audit.services import Subject, record
 from cadence.episodes.models import Episode
@@ -52,7 +52,12 @@ def create_referral(request: HttpRequest, referral: Referral) -> Referral:
 
 
 def _locked(referral: Referral) -> Referral:
-    locked = Referral.objects.select_for_update().select_related("patient").get(pk=referral.pk)
+    # Lock the referral row only: the patient is a nullable (outer) join, unlockable there.
+    locked = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=referral.pk)
+    )
     if not locked.is_open:
         raise ReferralError(f"This referral is closed ({locked.get_stage_display().lower()}).")
     return locked
@@ -171,10 +176,11 @@ def admit_from_referral(
     with transaction.atomic():
         patient = link_chart(request, referral, confirm_new=confirm_new)
         episode = admit_patient(request, patient, referral.program, **admission)
-        # The placement that led here belongs to this episode now.
-        latest = Placement.objects.filter(patient=patient, episode__isnull=True).first()
-        if latest is not None:
-            Placement.objects.filter(pk=latest.pk).update(episode=episode)
+        # The evaluation and placement that led here belong to this episode now.
+        for model in (Evaluation, Placement):
+            latest = model.objects.filter(patient=patient, episode__isnull=True).first()
+            if latest is not None:
+                model.objects.filter(pk=latest.pk).update(episode=episode)
         locked = _locked(referral)
         locked.stage = Stage.ADMITTED
         locked.closed_on = admission["admission_date"]

@@ -301,3 +301,24 @@ def test_recode_must_cover_the_whole_range():
     data["items"][1]["recode"] = [[0, 0, 0], [1, 29, 2]]
     with pytest.raises(DefinitionError, match="BAM item 2: recode must cover every value"):
         parse_definition(data)
+
+
+@pytest.mark.parametrize(
+    ("score_code", "items", "value", "label"),
+    [
+        ("use", {"4": 0}, 0, "No use reported"),
+        ("use", {"4": 1}, 1, "Any use reported"),
+        ("risk", {"1": 4, "8": 4, "15": 3}, 11, "Below the risk cut-off"),
+        ("risk", {"1": 4, "8": 4, "15": 4}, 12, "Elevated risk (12 or more)"),
+        ("protective", {"9": 4, "12": 4, "14": 4}, 12, "Low protection (12 or less)"),
+        (
+            "protective",
+            {"9": 4, "12": 4, "14": 4, "16": 1},
+            13,
+            "Protective factors above the cut-off",
+        ),
+    ],
+)
+def test_bam_band_edges(score_code, items, value, label):
+    result = score(SHIPPED["BAM"], same("BAM", 0) | items)
+    assert (result.scores[score_code], result.bands[score_code].label) == (value, label)

@@ -281,7 +281,7 @@ def test_admission_uses_the_chart_already_linked(clinic):
 
 
 def test_admission_links_the_placement_to_the_new_episode(clinic):
-    from cadence.assessments.models import Placement
+    from cadence.assessments.models import Evaluation, Placement
 
     client = login(clinic.supervisor)
     client.post(reverse("intake:chart", args=[clinic.referral_a.pk]))
@@ -292,6 +292,15 @@ def test_admission_links_the_placement_to_the_new_episode(clinic):
     client.post(reverse("assessments:placement", args=[clinic.referral_a.patient_id]), data)
     placement = Placement.objects.get(patient=clinic.referral_a.patient)
     assert placement.episode is None  # no episode in care yet
+    evaluation = Evaluation.objects.create(
+        patient=clinic.referral_a.patient,
+        performed_on=dt.date(2026, 11, 12),
+        performed_by=clinic.supervisor,
+        housing="stable",
+        goals="Get back to work",
+    )
     client.post(reverse("intake:admit", args=[clinic.referral_a.pk]), _admission(clinic))
     placement.refresh_from_db()
-    assert placement.episode == Episode.objects.get(patient=clinic.referral_a.patient)
+    evaluation.refresh_from_db()
+    episode = Episode.objects.get(patient=clinic.referral_a.patient)
+    assert (placement.episode, evaluation.episode) == (episode, episode)
