@@ -13,30 +13,11 @@ Not a test: figures vary with the machine. Never imported by the test suite.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-
-def _prepare_database(url: str) -> None:
-    """A fresh, empty database for the run (PostgreSQL: drop and create it)."""
-    parsed = urlparse(url)
-    if parsed.scheme.startswith("postgres"):
-        import psycopg
-
-        name = parsed.path.lstrip("/")
-        admin = url.replace(parsed.path, "/postgres")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
+from _setup import start_django
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
@@ -52,25 +33,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="cadence-bench-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="cadence.settings",
-        DEBUG="false",
-        SECRET_KEY="bench-only-" + "k" * 50,
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_COOKIES="false",
-        STATIC_MANIFEST="false",
-        LOG_LEVEL="ERROR",
-    )
-    _prepare_database(url)
+    start_django(args.database_url)
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -80,7 +44,6 @@ def main() -> None:
     from cadence.demo.builder import seed
     from cadence.patients.models import Patient
 
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     seed(args.patients, today=local_today("America/New_York"))
     if connection.vendor == "postgresql":

@@ -13,18 +13,10 @@ Not a test: figures vary with the machine.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from patients import _prepare_database  # noqa: E402 - bench helper, after sys.path set-up
+from _setup import start_django
 
 
 def main() -> None:
@@ -32,23 +24,8 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="cadence-bench-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="cadence.settings",
-        DEBUG="false",
-        SECRET_KEY="bench-only-" + "k" * 50,
-        ALLOWED_HOSTS="testserver",
-        LOG_LEVEL="ERROR",
-        STATIC_MANIFEST="false",
-    )
-    _prepare_database(url)
+    start_django(args.database_url)
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
     from cadence.accounts.models import User
@@ -58,7 +35,6 @@ def main() -> None:
     from cadence.demo.builder import seed
     from cadence.patients.models import Patient
 
-    call_command("migrate", verbosity=0)
     seed(1000, today=local_today("America/New_York"))
     rng = random.Random(11)
     instruments = {
