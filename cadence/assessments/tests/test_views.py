@@ -299,3 +299,26 @@ def test_diagnosing_clinician_must_be_in_my_programs(clinic):
         .content.decode()
     )
     assert "Select a valid choice." in page
+
+
+def test_a_definition_that_does_not_validate_is_refused_at_load_time(tmp_path):
+    import json
+    import shutil
+
+    from django.core.management.base import CommandError
+
+    from cadence.assessments.definitions import FOLDER
+
+    shutil.copy(FOLDER / "gad7.json", tmp_path / "gad7.json")
+    broken = json.loads((FOLDER / "phq9.json").read_text())
+    broken["bands"].pop(2)  # leaves a gap at 10
+    (tmp_path / "phq9.json").write_text(json.dumps(broken))
+    before = list(Instrument.objects.values_list("code", "version", "definition"))
+    with pytest.raises(
+        CommandError, match=r"phq9\.json: PHQ-9 bands for total: gap or overlap at 10"
+    ):
+        call_command("load_instruments", "--folder", str(tmp_path))
+    (tmp_path / "phq9.json").write_text("{not json")
+    with pytest.raises(CommandError, match=r"phq9\.json: not valid JSON"):
+        call_command("load_instruments", "--folder", str(tmp_path))
+    assert list(Instrument.objects.values_list("code", "version", "definition")) == before
