@@ -12,7 +12,13 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cadence.alerts.models import Alert
-from cadence.assessments.models import Evaluation, Instrument, Placement, Response
+from cadence.assessments.models import (
+    Diagnosis,
+    Evaluation,
+    Instrument,
+    Placement,
+    Response,
+)
 from cadence.audit.models import AuditEvent
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.intake.models import Referral
@@ -141,7 +147,10 @@ def test_admin_is_for_system_administrators_only(clinic):
 
 def _snapshot() -> tuple[Any, ...]:
     return (
-        *Referral.objects.order_by("pk").values_list("stage", "patient_id"),
+        Referral.objects.count(),
+        *Referral.objects.order_by("pk").values_list("stage", "patient_id", "first_name"),
+        *Alert.objects.order_by("pk").values_list("follow_up_note", flat=True),
+        Diagnosis.objects.count(),
         Response.objects.count(),
         Placement.objects.count(),
         Evaluation.objects.count(),
@@ -270,6 +279,28 @@ WRITES: dict[
         REFERRERS_A,
     ),
     "intake:chart": (lambda c: [c.referral_a.pk], lambda c: {}, REFERRERS_A),
+    "intake:detail": (
+        lambda c: [c.referral_a.pk],
+        lambda c: {
+            "program": c.program_a.pk,
+            "received_on": "2026-11-10",
+            "source": "self",
+            "first_name": "Tampered",
+            "last_name": "Referralton",
+        },
+        REFERRERS_A,
+    ),
+    "intake:new": (
+        lambda c: [],
+        lambda c: {
+            "program": c.program_a.pk,
+            "received_on": "2026-11-10",
+            "source": "self",
+            "first_name": "New",
+            "last_name": "Person",
+        },
+        REFERRERS,
+    ),
     "assessments:evaluation_new": (
         lambda c: [c.patient_a.pk],
         lambda c: {

@@ -193,3 +193,165 @@ def test_pages_show_times_in_the_current_sites_zone(clinic):
     assert ny != denver
     assert f"PHQ-9 · {ny}" in north
     assert f"PHQ-9 · {denver}" in south
+
+
+# --- second review: clinical records across programs, alert routing, intake edits ---------
+
+
+def _b_records_on_patient_a(clinic):
+    """patient_a is also in program B, where clinician_b recorded an evaluation and a
+    placement."""
+    import datetime as dt
+
+    from cadence.assessments.models import Evaluation, Placement
+
+    episode_b = EpisodeFactory(
+        patient=clinic.patient_a, program=clinic.program_b, primary_clinician=clinic.clinician_b
+    )
+    evaluation = Evaluation.objects.create(
+        patient=clinic.patient_a,
+        episode=episode_b,
+        performed_on=dt.date(2026, 11, 1),
+        performed_by=clinic.clinician_b,
+        housing="stable",
+        goals="B-only goals text",
+    )
+    placement = Placement.objects.create(
+        patient=clinic.patient_a,
+        episode=episode_b,
+        edition="3",
+        ratings=[0] * 6,
+        rationales=["r"] * 6,
+        recommended_level="1.0",
+        recommended_because="B-only reason",
+        chosen_level="1.0",
+        decided_by=clinic.clinician_b,
+    )
+    return evaluation, placement
+
+
+def test_other_programs_evaluations_and_placements_stay_hidden(clinic):
+    evaluation, _ = _b_records_on_patient_a(clinic)
+    client = login(clinic.clinician_a)
+    tab = client.get(reverse("assessments:chart", args=[clinic.patient_a.pk])).content.decode()
+    assert "B-only reason" not in tab
+    assert f"/assessments/evaluations/{evaluation.pk}/" not in tab
+    assert client.get(reverse("assessments:evaluation", args=[evaluation.pk])).status_code == 404
+    director_tab = (
+        login(clinic.director)
+        .get(reverse("assessments:chart", args=[clinic.patient_a.pk]))
+        .content.decode()
+    )
+    assert "B-only reason" in director_tab
+
+
+def test_screening_alert_goes_to_the_givers_program_and_the_giver(clinic):
+    from cadence.alerts.models import Alert
+
+    patient = PatientFactory(registered_program=clinic.program_b, legal_last_name="Screened")
+    EpisodeFactory(
+        patient=patient, program=clinic.program_a, status="discharged", discharge_date="2026-11-01"
+    )
+    client = login(clinic.clinician_a)
+    data = {f"item_{n}": "0" for n in range(1, 9)} | {"item_9": "1"}
+    client.post(reverse("assessments:administer", args=[patient.pk, "PHQ-9"]), data)
+    alert = Alert.objects.get(patient=patient)
+    assert (alert.program, alert.responsible) == (clinic.program_a, clinic.clinician_a)
+    assert "Screened" in client.get("/").content.decode()
+    assert client.get(reverse("alerts:detail", args=[alert.pk])).status_code == 200
+
+
+def test_today_lists_high_alerts_before_medium(clinic):
+    from cadence.alerts.models import Alert
+
+    Alert.objects.create(
+        patient=clinic.patient_a,
+        program=clinic.program_a,
+        responsible=clinic.clinician_a,
+        source="CHECK-IN",
+        rule="c",
+        severity="medium",
+        message="m",
+    )
+    alerts = login(clinic.clinician_a).get("/").context["alerts_waiting"]
+    assert [a.severity for a in alerts] == ["high", "medium"]
+
+
+def test_audit_summaries_carry_no_clinical_detail(clinic):
+    summaries = list(
+        AuditEvent.objects.filter(object_type__in=["response", "alert"])
+        .order_by("seq")
+        .values_list("summary", flat=True)
+    )
+    assert summaries == ["Instrument result recorded", "Safety alert raised"]
+
+
+def test_closed_referral_details_cannot_be_edited(clinic):
+    from cadence.intake.models import Referral
+
+    Referral.objects.filter(pk=clinic.referral_a.pk).update(
+        stage="declined", closed_on="2026-11-12"
+    )
+    client = login(clinic.front_desk)
+    data = {
+        "program": clinic.program_a.pk,
+        "received_on": "2026-11-10",
+        "source": "self",
+        "first_name": "Changed",
+        "last_name": "Referralton",
+    }
+    response = client.post(reverse("intake:detail", args=[clinic.referral_a.pk]), data, follow=True)
+    assert "This referral is closed (declined)." in response.content.decode()
+    clinic.referral_a.refresh_from_db()
+    assert clinic.referral_a.first_name == "Delta"
+
+
+@pytest.mark.parametrize(
+    ("on", "message"),
+    [
+        ("2026-11-01", "The closing date is before the referral was received (2026-11-10)."),
+        ("2999-01-01", "The closing date cannot be in the future."),
+    ],
+)
+def test_closing_date_must_fall_between_receipt_and_today(clinic, on, message):
+    page = (
+        login(clinic.front_desk)
+        .post(
+            reverse("intake:close", args=[clinic.referral_a.pk]),
+            {"stage": "declined", "reason": "r", "on": on},
+        )
+        .content.decode()
+    )
+    assert message in page
+    clinic.referral_a.refresh_from_db()
+    assert clinic.referral_a.stage == "assessed"
+
+
+def test_admission_does_not_take_another_programs_placement(clinic):
+    from cadence.assessments.models import Placement
+
+    client = login(clinic.supervisor)
+    client.post(reverse("intake:chart", args=[clinic.referral_a.pk]))
+    clinic.referral_a.refresh_from_db()
+    foreign = Placement.objects.create(
+        patient=clinic.referral_a.patient,
+        edition="3",
+        ratings=[0] * 6,
+        rationales=["r"] * 6,
+        recommended_level="1.0",
+        recommended_because="x",
+        chosen_level="1.0",
+        decided_by=clinic.clinician_b,  # program B only
+    )
+    client.post(
+        reverse("intake:admit", args=[clinic.referral_a.pk]),
+        {
+            "admission_date": "2026-11-16",
+            "admission_type": "direct",
+            "level_of_care": "2.1",
+            "phase": clinic.phase_a1.pk,
+            "primary_clinician": clinic.clinician_a.pk,
+        },
+    )
+    foreign.refresh_from_db()
+    assert foreign.episode is None

@@ -49,7 +49,8 @@ def raise_alert(
         severity=severity,
         message=message[:400],
     )
-    record(Action.CREATE, _subject(alert, f"Alert raised: {source} {rule}"), request=request)
+    # Which instrument or rule raised it is clinical: the alert row says; the audit does not.
+    record(Action.CREATE, _subject(alert, "Safety alert raised"), request=request)
     return alert
 
 
@@ -72,5 +73,5 @@ def record_follow_up(request: HttpRequest, alert: Alert, *, action: str, note: s
         if not updated:
             raise AlertError("This alert was already followed up; refresh to see by whom.")
         alert.refresh_from_db()
-        record(Action.UPDATE, _subject(alert, f"Alert followed up: {action}"), request=request)
+        record(Action.UPDATE, _subject(alert, "Safety alert followed up"), request=request)
     return alert

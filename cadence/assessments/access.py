@@ -8,17 +8,31 @@ from cadence.audit.services import Subject
 from cadence.patients.models import Patient
 from cadence.programs.querysets import memberships_for
 
-from .models import Response
+from .models import Evaluation, Placement, Response
+
+
+def clinical_q(request: HttpRequest, author_field: str) -> Q:
+    """Clinical records of the user's programs: those of an episode in one of them, or, before
+    any episode (screening), those recorded by a member of one of them."""
+    program_ids = sorted(memberships_for(request.user).program_ids)
+    visible_patients = Patient.objects.visible_to(request.user).values("pk")
+    return Q(episode__program_id__in=program_ids) | Q(
+        episode__isnull=True,
+        patient_id__in=visible_patients,
+        **{f"{author_field}__memberships__program_id__in": program_ids},
+    )
 
 
 def responses_visible_to(request: HttpRequest) -> QuerySet[Response]:
-    """Administrations in the user's programs (or, before admission, of charts they can see)."""
-    program_ids = memberships_for(request.user).program_ids
-    visible_patients = Patient.objects.visible_to(request.user).values("pk")
-    return Response.objects.filter(
-        Q(episode__program_id__in=program_ids)
-        | Q(episode__isnull=True, patient_id__in=visible_patients)
-    )
+    return Response.objects.filter(clinical_q(request, "administered_by")).distinct()
+
+
+def evaluations_visible_to(request: HttpRequest) -> QuerySet[Evaluation]:
+    return Evaluation.objects.filter(clinical_q(request, "performed_by")).distinct()
+
+
+def placements_visible_to(request: HttpRequest) -> QuerySet[Placement]:
+    return Placement.objects.filter(clinical_q(request, "decided_by")).distinct()
 
 
 def get_response_for_user(request: HttpRequest, pk: int) -> Response:

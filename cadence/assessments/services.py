@@ -27,6 +27,21 @@ class InstrumentOff(Exception):
     pass
 
 
+def _program_for_giver(request: HttpRequest, patient: Patient) -> Any:
+    """One of the user's programs in which they can see the patient: the chart's own program
+    if the user belongs to it, else one where the patient has an episode."""
+    mine = memberships_for(request.user)
+    if patient.registered_program_id in mine.program_ids:
+        return patient.registered_program
+    episode = (
+        Episode.objects.filter(patient=patient, program_id__in=mine.program_ids)
+        .select_related("program")
+        .order_by("-id")
+        .first()
+    )
+    return episode.program if episode else patient.registered_program
+
+
 def current_episode(request: HttpRequest, patient: Patient) -> Episode | None:
     """The patient's open episode in one of the user's programs (the newest), if any."""
     return (
@@ -51,8 +66,14 @@ def administer(
     result = engine.score(instrument.parsed, answers)
     user = acting_user(request)
     episode = current_episode(request, patient)
-    program = episode.program if episode else patient.registered_program
-    responsible = episode.primary_clinician if episode else None
+    if episode is not None:
+        program = episode.program
+        responsible = episode.primary_clinician or user
+    else:
+        # Not in care in the giver's programs (screening): the alert stays with the giver's
+        # program and the giver, so the people who can act on it see it.
+        program = _program_for_giver(request, patient)
+        responsible = user
     with transaction.atomic():
         response = Response.objects.create(
             patient=patient,
@@ -72,7 +93,7 @@ def administer(
             Subject(
                 "response",
                 str(response.pk),
-                f"{instrument.code} administered",
+                "Instrument result recorded",
                 patient.pk,
                 patient.mrn,
             ),
@@ -158,7 +179,7 @@ def record_placement(
             Subject(
                 "placement",
                 str(placement.pk),
-                f"Placement: recommended {advice.level}, chosen {chosen_level}",
+                "Level-of-care placement recorded",
                 patient.pk,
                 patient.mrn,
             ),
@@ -186,13 +207,12 @@ def record_evaluation(
             diagnosis.evaluation = evaluation
             diagnosis.diagnosed_on = evaluation.performed_on
             diagnosis.save()
-        codes = ", ".join(d.code for d in evaluation.diagnoses.all())
         record(
             Action.CREATE,
             Subject(
                 "evaluation",
                 str(evaluation.pk),
-                f"Comprehensive evaluation; diagnoses: {codes or 'none'}",
+                "Comprehensive evaluation recorded",
                 patient.pk,
                 patient.mrn,
             ),

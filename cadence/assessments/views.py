@@ -16,11 +16,15 @@ from cadence.audit.services import Subject, record
 from cadence.common.pagination import paginate
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
-from cadence.patients.models import Patient
 from cadence.patients.services import patient_subject
+from cadence.programs.querysets import memberships_for
 
-from .access import get_response_for_user, responses_visible_to
-from .evaluation import Evaluation
+from .access import (
+    evaluations_visible_to,
+    get_response_for_user,
+    placements_visible_to,
+    responses_visible_to,
+)
 from .forms import (
     FACTORS,
     DiagnosisFormSet,
@@ -29,7 +33,7 @@ from .forms import (
     PlacementForm,
     SubstanceFormSet,
 )
-from .models import Instrument, Placement
+from .models import Instrument
 from .placement import EDITIONS, LEVEL_ORDER, MINIMUM_LEVEL, PlacementError
 from .services import (
     InstrumentOff,
@@ -53,12 +57,13 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context["page"] = paginate(request, responses)
     context["evaluations"] = list(
-        Evaluation.objects.filter(patient=patient)
+        evaluations_visible_to(request)
+        .filter(patient=patient)
         .select_related("performed_by")
         .prefetch_related("diagnoses")[:5]
     )
     context["placements"] = list(
-        Placement.objects.filter(patient=patient).select_related("decided_by")[:5]
+        placements_visible_to(request).filter(patient=patient).select_related("decided_by")[:5]
     )
     context["instruments"] = (
         list(Instrument.objects.filter(enabled=True)) if request.user.can(ADMINISTER) else []  # type: ignore[union-attr]
@@ -122,7 +127,11 @@ def result(request: HttpRequest, pk: int) -> HttpResponse:
             "earlier": list(earlier),
             "answered": answered,
             "alerts": list(
-                Alert.objects.filter(source=response.instrument.code, source_id=str(response.pk))
+                Alert.objects.filter(
+                    source=response.instrument.code,
+                    source_id=str(response.pk),
+                    program_id__in=memberships_for(request.user).program_ids,
+                )
             ),
         }
     )
@@ -240,7 +249,8 @@ def evaluation_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_capability(VIEW_CLINICAL)
 def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = (
-        Evaluation.objects.filter(pk=pk, patient__in=Patient.objects.visible_to(request.user))
+        evaluations_visible_to(request)
+        .filter(pk=pk)
         .select_related("patient", "performed_by")
         .first()
     )

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -35,6 +35,9 @@ from .choices import IN_CARE_STATUSES, EpisodeStatus
 from .forms import AdmitForm, LevelOfCareForm, PhaseChangeForm, ProgramChoiceForm
 from .models import Episode, LevelOfCareChange, PhaseChange
 from .services import EpisodeError, admit_patient, change_level_of_care, change_phase
+
+# High before medium (the stored values sort the other way alphabetically).
+SEVERITY_RANK = Case(When(severity="high", then=Value(0)), default=Value(1))
 
 
 def _site_today(request: HttpRequest) -> dt.date:
@@ -280,7 +283,7 @@ def today(request: HttpRequest) -> HttpResponse:
                 mine, status=AlertStatus.OPEN, program_id__in=memberships.program_ids
             )
             .select_related("patient", "responsible")
-            .order_by("-severity", "raised_at")[:50]
+            .order_by(SEVERITY_RANK, "raised_at")[:50]
         )
 
     if user.can(VIEW_PATIENTS) and site_program_ids:  # type: ignore[union-attr]

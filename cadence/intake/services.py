@@ -51,6 +51,18 @@ def create_referral(request: HttpRequest, referral: Referral) -> Referral:
     return referral
 
 
+def update_details(request: HttpRequest, referral: Referral, form: Any) -> Referral:
+    """Save edited details of an open referral, audited in the same transaction."""
+    with transaction.atomic():
+        _locked(referral)
+        saved = form.save()
+        changed = ", ".join(form.changed_data) or "no changes"
+        record(
+            Action.UPDATE, referral_subject(saved, f"Referral details: {changed}"), request=request
+        )
+    return saved
+
+
 def _locked(referral: Referral) -> Referral:
     # Lock the referral row only: the patient is a nullable (outer) join, unlockable there.
     locked = (
@@ -99,8 +111,14 @@ def close(
         raise ReferralError("Give the reason.")
     if stage == Stage.REFERRED_ELSEWHERE and not referred_to.strip():
         raise ReferralError("Say where the person was referred.")
+    if on > dt.date.today():
+        raise ReferralError("The closing date cannot be in the future.")
     with transaction.atomic():
         locked = _locked(referral)
+        if on < locked.received_on:
+            raise ReferralError(
+                f"The closing date is before the referral was received ({locked.received_on})."
+            )
         locked.stage = stage
         locked.outcome_reason = reason.strip()
         locked.referred_to = referred_to.strip() if stage == Stage.REFERRED_ELSEWHERE else ""
@@ -177,8 +195,14 @@ def admit_from_referral(
         patient = link_chart(request, referral, confirm_new=confirm_new)
         episode = admit_patient(request, patient, referral.program, **admission)
         # The evaluation and placement that led here belong to this episode now.
-        for model in (Evaluation, Placement):
-            latest = model.objects.filter(patient=patient, episode__isnull=True).first()
+        # Only records made by this program's staff: another program's work stays its own.
+        for model, author in ((Evaluation, "performed_by"), (Placement, "decided_by")):
+            latest = (
+                model.objects.filter(patient=patient, episode__isnull=True)
+                .filter(**{f"{author}__memberships__program": referral.program})
+                .order_by("-id")
+                .first()
+            )
             if latest is not None:
                 model.objects.filter(pk=latest.pk).update(episode=episode)
         locked = _locked(referral)

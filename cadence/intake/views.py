@@ -29,6 +29,7 @@ from .services import (
     link_chart,
     move,
     referral_subject,
+    update_details,
 )
 
 
@@ -118,13 +119,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         programs = list(memberships_for(request.user).programs)
         form = ReferralForm(request.POST, instance=referral, programs=programs)
         if form.is_valid():
-            form.save()
-            record(
-                Action.UPDATE,
-                referral_subject(referral, "Referral details: " + ", ".join(form.changed_data)),
-                request=request,
-            )
-            messages.success(request, "Referral saved.")
+            try:
+                update_details(request, referral, form)
+            except ReferralError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Referral saved.")
             return redirect("intake:detail", pk=referral.pk)
         return render(
             request,
