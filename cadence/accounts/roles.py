@@ -49,3 +49,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 
 def capabilities_for(role: str) -> frozenset[str]:
     return CAPABILITIES.get(role, frozenset())
+
+
+def roles_with(capability: str) -> list[str]:
+    """The roles that carry a capability (e.g. who can be a primary clinician)."""
+    return [role for role, caps in CAPABILITIES.items() if capability in caps]

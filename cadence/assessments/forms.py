@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
+from cadence.programs.choices import LevelOfCare
+
 from . import engine
 from .evaluation import Diagnosis, Evaluation, SubstanceUse
+from .models import Placement
+from .placement import EDITIONS
 
 
 class InstrumentForm(forms.Form):
@@ -81,11 +86,6 @@ class PlacementForm(forms.Form):
     )
 
     def __init__(self, *args: Any, edition: str = "3", **kwargs: Any) -> None:
-        from cadence.programs.choices import LevelOfCare
-
-        from .models import Placement
-        from .placement import EDITIONS
-
         super().__init__(*args, **kwargs)
         self.dimension_names = EDITIONS[edition]
         for n, name in enumerate(EDITIONS[edition], start=1):
@@ -170,8 +170,6 @@ class EvaluationForm(forms.ModelForm[Evaluation]):
         }
 
     def clean_performed_on(self) -> Any:
-        import datetime as dt
-
         day = self.cleaned_data["performed_on"]
         if day > dt.date.today():
             raise forms.ValidationError("The evaluation date is in the future.")

@@ -8,7 +8,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cadence.accounts.decorators import require_capability
-from cadence.accounts.roles import ADMINISTER, EDIT_PROGRAMS, VIEW_CLINICAL
+from cadence.accounts.models import User
+from cadence.accounts.roles import (
+    ADMINISTER,
+    EDIT_PROGRAMS,
+    HAS_CASELOAD,
+    VIEW_CLINICAL,
+    roles_with,
+)
 from cadence.alerts.models import Alert
 from cadence.audit.access import deny
 from cadence.audit.choices import Action
@@ -201,16 +208,12 @@ def placement(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assessments/placement.html", context)
 
 
-def _diagnosing_clinicians(request: HttpRequest, patient: Any) -> Any:
-    from cadence.accounts.models import User
-    from cadence.accounts.roles import CAPABILITIES, HAS_CASELOAD
-    from cadence.programs.querysets import memberships_for
-
-    roles = [role for role, caps in CAPABILITIES.items() if HAS_CASELOAD in caps]
+def _diagnosing_clinicians(request: HttpRequest) -> Any:
+    """Clinicians of the user's programs: who may be recorded as making a diagnosis."""
     return (
         User.objects.filter(
             memberships__program_id__in=memberships_for(request.user).program_ids,
-            role__in=roles,
+            role__in=roles_with(HAS_CASELOAD),
             is_active=True,
         )
         .distinct()
@@ -225,7 +228,7 @@ def evaluation_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = EvaluationForm(data)
     substances = SubstanceFormSet(data, prefix="substances")
     diagnoses = DiagnosisFormSet(data, prefix="diagnoses")
-    clinicians = _diagnosing_clinicians(request, patient)
+    clinicians = _diagnosing_clinicians(request)
     for sub_form in diagnoses.forms:
         sub_form.fields["diagnosed_by"].queryset = clinicians
         if request.user in clinicians:

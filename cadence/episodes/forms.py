@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from cadence.accounts.roles import CAPABILITIES, HAS_CASELOAD
+from cadence.accounts.roles import HAS_CASELOAD, roles_with
 from cadence.programs.choices import LevelOfCare
 from cadence.programs.models import Phase, Program, Track
 
@@ -33,10 +33,11 @@ class AdmitForm(forms.Form):
         self.fields["track"].queryset = program.tracks.filter(is_active=True)  # type: ignore[attr-defined]
         phases = program.phases.order_by("order")
         self.fields["phase"].queryset = phases  # type: ignore[attr-defined]
-        caseload_roles = [role for role, caps in CAPABILITIES.items() if HAS_CASELOAD in caps]
         self.fields["primary_clinician"].queryset = (  # type: ignore[attr-defined]
             get_user_model()
-            .objects.filter(memberships__program=program, role__in=caseload_roles, is_active=True)
+            .objects.filter(
+                memberships__program=program, role__in=roles_with(HAS_CASELOAD), is_active=True
+            )
             .order_by("last_name", "first_name")
         )
         self.initial.setdefault("level_of_care", program.level_of_care)

@@ -72,6 +72,7 @@ def chart_context(request: HttpRequest, patient: Patient, tab: str) -> dict[str,
         "open_episodes": open_episodes,
         "today": today,
         "tab": tab,
+        "admit_programs": admit_programs,
         "can_admit": request.user.can(ADMIT) and bool(admit_programs),  # type: ignore[union-attr]
         "can_change_care": request.user.can(CHANGE_CARE),  # type: ignore[union-attr]
     }
@@ -113,8 +114,7 @@ def demographics(request: HttpRequest, pk: int) -> HttpResponse:
 def admit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     context = chart_context(request, patient, "summary")
-    in_care = {e.program_id for e in context["episodes"] if e.status in IN_CARE_STATUSES}
-    eligible = [p for p in memberships_for(request.user).programs if p.pk not in in_care]
+    eligible = context["admit_programs"]
     chooser = ProgramChoiceForm(
         request.GET if "program" in request.GET else None,
         programs=eligible,
