@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "cadence.common",
     "cadence.audit",
     "cadence.accounts",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "cadence.alerts",
     "cadence.episodes",
     "cadence.assessments",
+    "cadence.scheduling",
     "cadence.intake",
     "cadence.demo",
 ]
@@ -108,6 +111,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     _db["CONN_MAX_AGE"] = 0
+    # Tests may use a file (set by the test plugin) so concurrent-writer tests see real locking;
+    # an in-memory database would fail such writers instead of making them wait.
+    if env.text("SQLITE_TEST_NAME", ""):
+        _db["TEST"] = {"NAME": env.text("SQLITE_TEST_NAME", "")}
     if _db["NAME"] and _db["NAME"] != ":memory:":
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 elif _db["ENGINE"] == "django.db.backends.postgresql":
@@ -215,6 +222,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Background work and patient messages ---------------------------------------------------
+# django-tasks with its database backend: `cadence db_worker` runs queued tasks, and
+# `cadence schedule_tick` (cron/systemd timer, every few minutes) queues reminders.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+EMAIL_BACKEND = env.text(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.text("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.number("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env.text("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.text("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.flag("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "Cadence <no-reply@localhost>")
+# Text messages go through a small provider interface (cadence.scheduling.sms); the console
+# backend prints them. Point SMS_BACKEND at a provider class to send for real.
+SMS_BACKEND = env.text("SMS_BACKEND", "cadence.scheduling.sms.ConsoleBackend")
+# How far ahead group occurrences are generated (a daily tick keeps the horizon rolling).
+SCHEDULE_HORIZON_WEEKS = env.number("SCHEDULE_HORIZON_WEEKS", 13, minimum=1, maximum=104)
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 PAGE_SIZE = env.number("PAGE_SIZE", 25, minimum=5, maximum=200)

@@ -22,6 +22,14 @@ VIEW_CLINICAL = "view_clinical"  # instrument results, alerts (not front desk or
 ADMINISTER = "administer"  # give an instrument to a patient
 FOLLOW_UP_ALERTS = "follow_up_alerts"
 REFERRALS = "referrals"  # the referral pipeline
+VIEW_SCHEDULE = "view_schedule"  # week calendars, rosters (read), patients' schedules
+EDIT_SCHEDULE = "edit_schedule"  # curriculum, series, holidays, cancel or move a session
+TAKE_ATTENDANCE = "take_attendance"  # facilitator rosters and front-desk check-in
+BOOK_APPOINTMENTS = "book_appointments"  # individual, family and intake sessions
+ENROLL = "enroll"  # enroll an episode in a track or move it to another
+WORKLIST = "worklist"  # the attendance follow-up worklist and outreach notes
+
+_SCHEDULE_ALL = {VIEW_SCHEDULE, TAKE_ATTENDANCE, BOOK_APPOINTMENTS}
 
 _CLINICAL_FRONT = {VIEW_PATIENTS, REGISTER_PATIENT, EDIT_DEMOGRAPHICS, REFERRALS}
 
@@ -30,19 +38,28 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         _CLINICAL_FRONT
         | {ADMIT, CHANGE_CARE, EDIT_PROGRAMS, VIEW_AUDIT, VIEW_CENSUS}
         | {VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
+        | _SCHEDULE_ALL
+        | {EDIT_SCHEDULE, ENROLL, WORKLIST}
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_FRONT
         | {ADMIT, CHANGE_CARE, VIEW_CENSUS, HAS_CASELOAD}
         | {VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
+        | _SCHEDULE_ALL
+        | {EDIT_SCHEDULE, ENROLL, WORKLIST}
     ),
     Role.CLINICIAN: frozenset(
         _CLINICAL_FRONT
         | {ADMIT, CHANGE_CARE, HAS_CASELOAD, VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
+        | _SCHEDULE_ALL
+        | {ENROLL, WORKLIST}
     ),
-    Role.INTAKE: frozenset(_CLINICAL_FRONT | {ADMIT, VIEW_CLINICAL, ADMINISTER}),
-    Role.FRONT_DESK: frozenset(_CLINICAL_FRONT),
-    Role.BILLING: frozenset({VIEW_PATIENTS}),
+    Role.INTAKE: frozenset(
+        _CLINICAL_FRONT | {ADMIT, VIEW_CLINICAL, ADMINISTER} | {VIEW_SCHEDULE, BOOK_APPOINTMENTS}
+    ),
+    Role.FRONT_DESK: frozenset(_CLINICAL_FRONT | _SCHEDULE_ALL),
+    # Billing reads attendance and schedules (what was delivered), changes nothing.
+    Role.BILLING: frozenset({VIEW_PATIENTS, VIEW_SCHEDULE}),
     Role.SYSADMIN: frozenset({VIEW_AUDIT, VIEW_AUDIT_ALL}),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, cast
 
@@ -23,6 +24,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if not isinstance(self.object_list, QuerySet):
+            return len(self.object_list)  # a list already computed in Python (the worklist)
         queryset = cast(QuerySet[Any], self.object_list)
         return queryset.order_by()[: self.cap + 1].count()
 
@@ -31,6 +34,8 @@ class CappedPaginator(Paginator):
         return self.count > self.cap
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int | None = None) -> Page:
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any] | Sequence[Any], per_page: int | None = None
+) -> Page:
     paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))

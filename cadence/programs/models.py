@@ -103,6 +103,28 @@ class Program(models.Model):
     group_size_cap = models.PositiveSmallIntegerField(
         default=12, validators=[MinValueValidator(1), MaxValueValidator(40)]
     )
+    absence_review_count = models.PositiveSmallIntegerField(
+        "unexcused absences before review",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Flag a patient for review after this many unexcused absences…",
+    )
+    absence_review_weeks = models.PositiveSmallIntegerField(
+        "…within this many weeks",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(26)],
+    )
+    consecutive_absences_follow_up = models.PositiveSmallIntegerField(
+        "absences in a row before follow-up",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Put a patient on their clinician's worklist after this many absences in a row.",
+    )
+    reminder_lead_hours = models.PositiveSmallIntegerField(
+        "send session reminders this many hours before",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

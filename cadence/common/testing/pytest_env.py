@@ -14,3 +14,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="cadence-static-"))
+os.environ.setdefault("SMS_BACKEND", "cadence.scheduling.sms.MemoryBackend")
+# A file, not memory, for the SQLite test database: concurrency tests need real write locks.
+os.environ.setdefault(
+    "SQLITE_TEST_NAME", os.path.join(tempfile.mkdtemp(prefix="cadence-testdb-"), "test.sqlite3")
+)
