@@ -2,16 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cadence.common import views as common_views
-from cadence.episodes import views as episode_views
+from cadence.scheduling import views_today
 
 urlpatterns = [
-    path("", episode_views.today, name="today"),
+    path("", views_today.today, name="today"),
     path("accounts/", include("cadence.accounts.urls")),
     path("patients/", include("cadence.patients.urls")),
     path("", include("cadence.episodes.urls")),
     path("", include("cadence.assessments.urls")),
     path("alerts/", include("cadence.alerts.urls")),
     path("intake/", include("cadence.intake.urls")),
+    path("schedule/", include("cadence.scheduling.urls")),
     path("programs/", include("cadence.programs.urls")),
     path("audit/", include("cadence.audit.urls")),
     path("healthz", common_views.healthz, name="healthz"),

@@ -5,6 +5,7 @@ test_every_route_is_classified fails when a route is added to the URL conf witho
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,22 @@ from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.intake.models import Referral
 from cadence.patients.models import Patient
 from cadence.programs.models import Membership, Phase, Program, Room, Site, Track
-from conftest import PERSONAS, Clinic, login
+from cadence.programs.tests.factories import TrackFactory
+from cadence.scheduling import services as schedule
+from cadence.scheduling.models import (
+    Appointment,
+    Attendance,
+    CalendarFeed,
+    Enrollment,
+    Holiday,
+    Occurrence,
+    Outreach,
+    SessionSeries,
+    StaffAvailability,
+    Topic,
+)
+from cadence.scheduling.tests.factories import EnrollmentFactory, SeriesFactory, TopicFactory
+from conftest import PERSONAS, Clinic, build_clinic, login
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +55,70 @@ REFERRERS_A = REFERRERS - {"clinician_b"}
 ADMITTERS = ADMITTERS_A | {"clinician_b"}  # see results, give instruments, follow up
 DIRECTOR = {"director"}
 AUDITORS = {"director", "sysadmin"}
+
+SCHEDULE_VIEWERS = ALL_STAFF - {"sysadmin"}
+SCHEDULE_VIEWERS_A = PATIENT_VIEWERS  # clinician_a, supervisor, front_desk, director, billing
+TAKERS = {"clinician_a", "clinician_b", "supervisor", "front_desk", "director"}
+TAKERS_A = TAKERS - {"clinician_b"}
+BOOKERS = TAKERS  # same roles among the personas
+BOOKERS_A = TAKERS_A
+SCHEDULE_EDITORS = {"supervisor", "director"}
+WORKLIST_USERS = {"clinician_a", "clinician_b", "supervisor", "director"}
+CASELOAD_AND_DIRECTOR = {"clinician_a", "clinician_b", "supervisor", "director"}
+
+
+@pytest.fixture
+def clinic(db: Any) -> Clinic:
+    """The shared clinic plus one of each schedule object in program A."""
+    c = build_clinic()
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    request = RequestFactory().post("/")
+    request.user = c.director
+    today = timezone.localdate(timezone=c.program_a.site.tz)
+    c.topic_a = TopicFactory(program=c.program_a, title="Coping with cravings")  # type: ignore[attr-defined]
+    series = SeriesFactory(
+        track=c.track_a, days="0123456", starts_on=today - dt.timedelta(days=7), room=None
+    )
+    c.series_a = schedule.save_series(request, series, [c.clinician_a])  # type: ignore[attr-defined]
+    schedule.materialize(series, since=today - dt.timedelta(days=7), until=today)
+    c.occurrence_a = Occurrence.objects.get(series=series, date=today - dt.timedelta(days=1))  # type: ignore[attr-defined]
+    EnrollmentFactory(
+        episode=c.episode_a,
+        track=c.track_a,
+        starts_on=today - dt.timedelta(days=7),
+        created_by=c.director,
+    )
+    c.appointment_a = Appointment.objects.create(  # type: ignore[attr-defined]
+        program=c.program_a,
+        patient=c.patient_a,
+        episode=c.episode_a,
+        kind="individual",
+        clinician=c.clinician_a,
+        telehealth_url="https://video.example.org/a",
+        date=today,
+        starts_at=timezone.now() - dt.timedelta(minutes=30),
+        ends_at=timezone.now() + dt.timedelta(minutes=20),
+        created_by=c.clinician_a,
+    )
+    c.feed_a = CalendarFeed.objects.create(user=c.clinician_a, token_hash="0" * 64)  # type: ignore[attr-defined]
+    # A session running now (front-desk check-in is for sessions under way or about to start).
+    now = timezone.now()
+    c.occurrence_now = Occurrence.objects.create(  # type: ignore[attr-defined]
+        series=series,
+        program=c.program_a,
+        track=c.track_a,
+        slot_date=today + dt.timedelta(days=400),
+        date=timezone.localdate(now, c.program_a.site.tz),
+        starts_at=now - dt.timedelta(minutes=10),
+        ends_at=now + dt.timedelta(minutes=50),
+        telehealth_url="https://video.example.org/a",
+        capacity=12,
+    )
+    c.track_a2 = TrackFactory(program=c.program_a, name="Morning")  # type: ignore[attr-defined]
+    return c
+
 
 # name -> (args from the clinic, personas allowed, status when allowed)
 Route = tuple[Callable[[Clinic], list[Any]], set[str], int]
@@ -87,9 +167,44 @@ ROUTES: dict[str, Route] = {
     "intake:close": (lambda c: [c.referral_a.pk], REFERRERS, 405),
     "intake:chart": (lambda c: [c.referral_a.pk], REFERRERS, 405),
     "intake:admit": (lambda c: [c.referral_a.pk], ADMITTERS, 405),
+    "scheduling:my_day": (lambda c: [], SCHEDULE_VIEWERS, 200),
+    "scheduling:week": (lambda c: [], SCHEDULE_VIEWERS, 200),
+    "scheduling:check_in": (lambda c: [], TAKERS, 200),
+    "scheduling:session": (lambda c: [c.occurrence_a.pk], SCHEDULE_VIEWERS_A, 200),
+    "scheduling:mark": (lambda c: [c.occurrence_a.pk, c.episode_a.pk], TAKERS, 405),
+    "scheduling:all_present": (lambda c: [c.occurrence_a.pk], TAKERS, 405),
+    "scheduling:cancel": (lambda c: [c.occurrence_a.pk], SCHEDULE_EDITORS, 200),
+    "scheduling:move": (lambda c: [c.occurrence_a.pk], SCHEDULE_EDITORS, 200),
+    "scheduling:chart": (lambda c: [c.patient_a.pk], SCHEDULE_VIEWERS_A, 200),
+    "scheduling:enroll": (lambda c: [c.patient_a.pk, c.episode_a.pk], ADMITTERS_A, 200),
+    "scheduling:book": (lambda c: [c.patient_a.pk], BOOKERS_A, 200),
+    "scheduling:appointment": (lambda c: [c.appointment_a.pk], SCHEDULE_VIEWERS_A, 200),
+    "scheduling:appointment_cancel": (lambda c: [c.appointment_a.pk], BOOKERS, 405),
+    "scheduling:appointment_mark": (lambda c: [c.appointment_a.pk], TAKERS, 405),
+    "scheduling:worklist": (lambda c: [], WORKLIST_USERS, 200),
+    "scheduling:contact": (lambda c: [c.episode_a.pk], ADMITTERS_A, 200),
+    "scheduling:feeds": (lambda c: [], SCHEDULE_VIEWERS, 200),
+    "scheduling:feed_revoke": (lambda c: [c.feed_a.pk], SCHEDULE_VIEWERS, 405),
+    "scheduling:patient_ics": (lambda c: [c.patient_a.pk], SCHEDULE_VIEWERS_A, 200),
+    "scheduling:setup": (lambda c: [c.program_a.pk], SCHEDULE_EDITORS, 200),
+    "scheduling:topic_new": (lambda c: [c.program_a.pk], SCHEDULE_EDITORS, 200),
+    "scheduling:topic_edit": (lambda c: [c.program_a.pk, c.topic_a.pk], SCHEDULE_EDITORS, 200),
+    "scheduling:series_new": (lambda c: [c.program_a.pk], SCHEDULE_EDITORS, 200),
+    "scheduling:series_edit": (
+        lambda c: [c.program_a.pk, c.series_a.pk],
+        SCHEDULE_EDITORS,
+        200,
+    ),
+    "scheduling:holiday_add": (lambda c: [c.program_a.pk], SCHEDULE_EDITORS, 405),
+    "scheduling:availability": (lambda c: [], CASELOAD_AND_DIRECTOR, 200),
 }
-# Routes open to anonymous visitors, and the status a GET gets.
-PUBLIC = {"accounts:login": 200, "healthz": 200}
+# Routes open to anonymous visitors: their arguments and the status a GET gets. (A calendar
+# feed URL carries its own secret; an unknown token is a 404.)
+PUBLIC: dict[str, tuple[list[Any], int]] = {
+    "accounts:login": ([], 200),
+    "healthz": ([], 200),
+    "scheduling:feed": (["not-a-real-token"], 404),
+}
 # Django's admin keeps its own permission system (is_staff/is_superuser).
 DELEGATED = {"admin"}
 
@@ -133,9 +248,10 @@ def test_get_matrix(clinic, persona, name):
         assert (denial.actor, denial.path) == (persona, url)
 
 
-@pytest.mark.parametrize(("name", "status"), sorted(PUBLIC.items()))
-def test_public_routes(db, name, status):
-    assert login(None).get(reverse(name)).status_code == status
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_routes(db, name):
+    args, status = PUBLIC[name]
+    assert login(None).get(reverse(name, args=args)).status_code == status
 
 
 def test_admin_is_for_system_administrators_only(clinic):
@@ -167,6 +283,16 @@ def _snapshot() -> tuple[Any, ...]:
         Phase.objects.count(),
         Room.objects.count(),
         *Program.objects.order_by("pk").values_list("group_size_cap", flat=True),
+        Topic.objects.count(),
+        *SessionSeries.objects.order_by("pk").values_list("title", "start_time", "capacity"),
+        *Occurrence.objects.order_by("pk").values_list("status", "starts_at"),
+        Holiday.objects.count(),
+        *Enrollment.objects.order_by("pk").values_list("track_id", "ends_on"),
+        *Appointment.objects.order_by("pk").values_list("status", flat=True),
+        *Attendance.objects.order_by("pk").values_list("status", "is_current"),
+        Outreach.objects.count(),
+        *CalendarFeed.objects.order_by("pk").values_list("revoked_at", flat=True),
+        StaffAvailability.objects.count(),
     )
 
 
@@ -214,6 +340,10 @@ WRITES: dict[
             "weekly_hours_max": "19",
             "typical_length_weeks": "8",
             "group_size_cap": "5",
+            "absence_review_count": "3",
+            "absence_review_weeks": "4",
+            "consecutive_absences_follow_up": "2",
+            "reminder_lead_hours": "24",
         },
         DIRECTOR,
     ),
@@ -347,6 +477,99 @@ WRITES: dict[
         },
         DIRECTOR,
     ),
+    "scheduling:mark": (
+        lambda c: [c.occurrence_a.pk, c.episode_a.pk],
+        lambda c: {"status": "present"},
+        TAKERS_A,
+    ),
+    "scheduling:all_present": (lambda c: [c.occurrence_a.pk], lambda c: {}, TAKERS_A),
+    "scheduling:check_in": (
+        lambda c: [],
+        lambda c: {"occurrence": c.occurrence_now.pk, "episode": c.episode_a.pk},
+        TAKERS_A,
+    ),
+    "scheduling:cancel": (
+        lambda c: [c.occurrence_a.pk],
+        lambda c: {"reason": "Facilitator ill"},
+        SCHEDULE_EDITORS,
+    ),
+    "scheduling:move": (
+        lambda c: [c.occurrence_a.pk],
+        lambda c: {"date": "2026-12-01", "start": "10:00", "end": "11:00", "reason": "Room"},
+        SCHEDULE_EDITORS,
+    ),
+    "scheduling:enroll": (
+        lambda c: [c.patient_a.pk, c.episode_a.pk],
+        lambda c: {"track": c.track_a2.pk, "starts_on": "2027-12-01", "reason": "New job"},
+        ADMITTERS_A,
+    ),
+    "scheduling:book": (
+        lambda c: [c.patient_a.pk],
+        lambda c: {
+            "booking_for": f"e{c.episode_a.pk}",
+            "kind": "individual",
+            "clinician": c.clinician_a.pk,
+            "date": "2026-12-02",
+            "start": "10:00",
+            "end": "11:00",
+            "telehealth_url": "https://video.example.org/x",
+            "override": "on",
+        },
+        BOOKERS_A,
+    ),
+    "scheduling:appointment_cancel": (
+        lambda c: [c.appointment_a.pk],
+        lambda c: {"reason": "Clinician ill"},
+        BOOKERS_A,
+    ),
+    "scheduling:appointment_mark": (
+        lambda c: [c.appointment_a.pk],
+        lambda c: {"status": "present"},
+        TAKERS_A,
+    ),
+    "scheduling:contact": (
+        lambda c: [c.episode_a.pk],
+        lambda c: {"method": "phone", "outcome": "reached"},
+        ADMITTERS_A,
+    ),
+    "scheduling:feeds": (lambda c: [], lambda c: {"label": "Phone"}, SCHEDULE_VIEWERS),
+    "scheduling:feed_revoke": (lambda c: [c.feed_a.pk], lambda c: {}, {"clinician_a"}),
+    "scheduling:topic_new": (
+        lambda c: [c.program_a.pk],
+        lambda c: {"kind": "psychoeducation", "approach": "cbt", "title": "T", "sequence": "3"},
+        SCHEDULE_EDITORS,
+    ),
+    "scheduling:series_edit": (
+        lambda c: [c.program_a.pk, c.series_a.pk],
+        lambda c: {
+            "track": c.track_a.pk,
+            "title": "Renamed",
+            "days": ["0", "2"],
+            "start_time": "17:00",
+            "end_time": "18:00",
+            "telehealth_url": "https://video.example.org/x",
+            "capacity": "10",
+            "starts_on": "2026-11-02",
+            "facilitators": [c.clinician_a.pk],
+        },
+        SCHEDULE_EDITORS,
+    ),
+    "scheduling:holiday_add": (
+        lambda c: [c.program_a.pk],
+        lambda c: {"date": "2027-01-01", "name": "New Year"},
+        SCHEDULE_EDITORS,
+    ),
+    "scheduling:availability": (
+        lambda c: [],
+        lambda c: {
+            "hours-TOTAL_FORMS": "1",
+            "hours-INITIAL_FORMS": "0",
+            "hours-0-weekday": "0",
+            "hours-0-start_time": "09:00",
+            "hours-0-end_time": "17:00",
+        },
+        CASELOAD_AND_DIRECTOR,
+    ),
 }
 
 
@@ -366,3 +589,17 @@ def test_denied_writes_change_nothing(clinic, name, persona):
     response = client.post(reverse(name, args=args_for(clinic)), data_for(clinic))
     assert response.status_code == (302 if persona == "anonymous" else 404)
     assert _snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_allowed_writes_take_effect(clinic, name):
+    """The same request by someone allowed changes something: the denial tests above use
+    valid data, so "nothing changed" there means "refused", not "invalid form"."""
+    args_for, data_for, allowed = WRITES[name]
+    persona = sorted(allowed)[0]
+    before = _snapshot()
+    response = login(clinic.persona(persona)).post(
+        reverse(name, args=args_for(clinic)), data_for(clinic)
+    )
+    assert response.status_code in (200, 302)
+    assert _snapshot() != before

@@ -51,7 +51,7 @@ def _grow(clinic, n):
     [
         ("patients:list", {}, 6),
         ("patients:list", {"q": "grow"}, 7),
-        ("today", {}, 8),
+        ("today", {}, 12),  # + my sessions, site session count, appointments, caseload
         ("audit:report", {}, 5),
     ],
 )

@@ -218,8 +218,9 @@ def phase(request: HttpRequest, pk: int) -> HttpResponse:
     return _episode_change(request, form, apply, "Phase change")
 
 
-def today(request: HttpRequest) -> HttpResponse:
-    """The landing page: caseload for clinicians, census for directors, referrals waiting."""
+def today_context(request: HttpRequest) -> dict[str, Any]:
+    """The landing page's data: caseload for clinicians, census for directors, referrals
+    waiting. The page itself (cadence.scheduling.views_today) adds the day's sessions."""
     user = request.user
     memberships = memberships_for(user)
     site = getattr(request, "clinic_site", None)
@@ -294,4 +295,4 @@ def today(request: HttpRequest) -> HttpResponse:
         context["referred"] = list(
             waiting.select_related("patient", "program").order_by("referred_on", "id")[:10]
         )
-    return render(request, "episodes/today.html", context)
+    return context

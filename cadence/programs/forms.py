@@ -37,6 +37,10 @@ class ProgramPolicyForm(ScopedUniqueMixin, forms.ModelForm[Program]):
             "weekly_hours_max",
             "typical_length_weeks",
             "group_size_cap",
+            "absence_review_count",
+            "absence_review_weeks",
+            "consecutive_absences_follow_up",
+            "reminder_lead_hours",
         ]
         labels = {
             "weekly_hours_min": "Weekly hours, minimum",

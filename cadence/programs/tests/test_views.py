@@ -20,6 +20,10 @@ def _policy(**overrides):
         "weekly_hours_max": "19",
         "typical_length_weeks": "8",
         "group_size_cap": "10",
+        "absence_review_count": "3",
+        "absence_review_weeks": "4",
+        "consecutive_absences_follow_up": "2",
+        "reminder_lead_hours": "24",
     }
     data.update(overrides)
     return data
