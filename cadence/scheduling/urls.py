@@ -15,9 +15,7 @@ urlpatterns = [
     path("sessions/<int:pk>/move/", views_roster.move, name="move"),
     # A patient's schedule, enrollment and appointments
     path("patients/<int:patient_pk>/", views_patient.chart_schedule, name="chart"),
-    path(
-        "patients/<int:patient_pk>/enroll/<int:episode_pk>/", views_patient.enroll, name="enroll"
-    ),
+    path("patients/<int:patient_pk>/enroll/<int:episode_pk>/", views_patient.enroll, name="enroll"),
     path("patients/<int:patient_pk>/book/", views_patient.book, name="book"),
     path("appointments/<int:pk>/", views_patient.appointment, name="appointment"),
     path(
@@ -37,9 +35,7 @@ urlpatterns = [
     path("programs/<int:pk>/topics/new/", views_setup.topic_edit, name="topic_new"),
     path("programs/<int:pk>/topics/<int:topic_pk>/", views_setup.topic_edit, name="topic_edit"),
     path("programs/<int:pk>/series/new/", views_setup.series_edit, name="series_new"),
-    path(
-        "programs/<int:pk>/series/<int:series_pk>/", views_setup.series_edit, name="series_edit"
-    ),
+    path("programs/<int:pk>/series/<int:series_pk>/", views_setup.series_edit, name="series_edit"),
     path("programs/<int:pk>/holidays/", views_setup.holiday_add, name="holiday_add"),
     path("availability/", views_setup.availability, name="availability"),
 ]

@@ -89,8 +89,11 @@ def test_series_enrollment_tablet_roster_hours_and_worklist(browser, live_server
             registered_program=clinic.program_a, legal_last_name=f"Groupmate{n:02d}"
         )
         episode = EpisodeFactory(
-            patient=patient, program=clinic.program_a, track=clinic.track_a,
-            phase=clinic.phase_a1, primary_clinician=clinic.clinician_a,
+            patient=patient,
+            program=clinic.program_a,
+            track=clinic.track_a,
+            phase=clinic.phase_a1,
+            primary_clinician=clinic.clinician_a,
         )
         services.enroll(request, episode, clinic.track_a, starts_on=today)
 
