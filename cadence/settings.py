@@ -239,9 +239,14 @@ EMAIL_HOST_USER = env.text("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env.text("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.flag("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "Cadence <no-reply@localhost>")
-# Text messages go through a small provider interface (cadence.scheduling.sms); the console
-# backend prints them. Point SMS_BACKEND at a provider class to send for real.
-SMS_BACKEND = env.text("SMS_BACKEND", "cadence.scheduling.sms.ConsoleBackend")
+# Text messages go through a small provider interface (cadence.scheduling.sms); with DEBUG the
+# console backend prints them, otherwise none are sent until SMS_BACKEND names a provider.
+SMS_BACKEND = env.text(
+    "SMS_BACKEND",
+    "cadence.scheduling.sms.ConsoleBackend"
+    if DEBUG
+    else "cadence.scheduling.sms.NotConfiguredBackend",
+)
 # How far ahead group occurrences are generated (a daily tick keeps the horizon rolling).
 SCHEDULE_HORIZON_WEEKS = env.number("SCHEDULE_HORIZON_WEEKS", 13, minimum=1, maximum=104)
 

@@ -56,6 +56,14 @@ ADMITTERS = ADMITTERS_A | {"clinician_b"}  # see results, give instruments, foll
 DIRECTOR = {"director"}
 AUDITORS = {"director", "sysadmin"}
 
+
+def _in(days: int) -> str:
+    """A date `days` from today (schedule forms refuse dates far in the past or future)."""
+    from django.utils import timezone
+
+    return (timezone.localdate() + dt.timedelta(days=days)).isoformat()
+
+
 SCHEDULE_VIEWERS = ALL_STAFF - {"sysadmin"}
 SCHEDULE_VIEWERS_A = PATIENT_VIEWERS  # clinician_a, supervisor, front_desk, director, billing
 TAKERS = {"clinician_a", "clinician_b", "supervisor", "front_desk", "director"}
@@ -495,12 +503,12 @@ WRITES: dict[
     ),
     "scheduling:move": (
         lambda c: [c.occurrence_a.pk],
-        lambda c: {"date": "2026-12-01", "start": "10:00", "end": "11:00", "reason": "Room"},
+        lambda c: {"date": _in(9), "start": "10:00", "end": "11:00", "reason": "Room"},
         SCHEDULE_EDITORS,
     ),
     "scheduling:enroll": (
         lambda c: [c.patient_a.pk, c.episode_a.pk],
-        lambda c: {"track": c.track_a2.pk, "starts_on": "2027-12-01", "reason": "New job"},
+        lambda c: {"track": c.track_a2.pk, "starts_on": _in(30), "reason": "New job"},
         ADMITTERS_A,
     ),
     "scheduling:book": (
@@ -509,7 +517,7 @@ WRITES: dict[
             "booking_for": f"e{c.episode_a.pk}",
             "kind": "individual",
             "clinician": c.clinician_a.pk,
-            "date": "2026-12-02",
+            "date": _in(10),
             "start": "10:00",
             "end": "11:00",
             "telehealth_url": "https://video.example.org/x",
@@ -549,14 +557,14 @@ WRITES: dict[
             "end_time": "18:00",
             "telehealth_url": "https://video.example.org/x",
             "capacity": "10",
-            "starts_on": "2026-11-02",
+            "starts_on": _in(-20),
             "facilitators": [c.clinician_a.pk],
         },
         SCHEDULE_EDITORS,
     ),
     "scheduling:holiday_add": (
         lambda c: [c.program_a.pk],
-        lambda c: {"date": "2027-01-01", "name": "New Year"},
+        lambda c: {"date": _in(40), "name": "Staff training day"},
         SCHEDULE_EDITORS,
     ),
     "scheduling:availability": (

@@ -56,7 +56,7 @@ class SiteForm(ScopedUniqueMixin, forms.ModelForm[Site]):
     class Meta:
         model = Site
         fields = ["name", "address_line1", "city", "state", "postal_code", "phone", "time_zone"]
-        fields += ["idle_timeout_minutes"]
+        fields += ["message_name", "idle_timeout_minutes"]
 
 
 class TrackForm(ScopedUniqueMixin, forms.ModelForm[Track]):

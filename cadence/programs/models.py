@@ -45,6 +45,13 @@ class Site(models.Model):
     time_zone = models.CharField(
         max_length=60, validators=[validate_time_zone], default="America/New_York"
     )
+    message_name = models.CharField(
+        "name in messages to patients",
+        max_length=60,
+        blank=True,
+        help_text="Shown in reminders and calendar exports instead of the site name; choose one "
+        "that does not reveal treatment (e.g. “Lakeside Health”). Blank: the site name.",
+    )
     idle_timeout_minutes = models.PositiveSmallIntegerField(
         default=15,
         validators=[MinValueValidator(1), MaxValueValidator(720)],
@@ -63,6 +70,10 @@ class Site(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def patient_facing_name(self) -> str:
+        return self.message_name or self.name
 
 
 class Room(models.Model):

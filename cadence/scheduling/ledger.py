@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from cadence.episodes.models import Episode
+from cadence.programs.models import Program
 
 from .choices import ABSENT, ATTENDED, AppointmentStatus, AttendanceStatus, OccurrenceStatus
 from .models import Appointment, Attendance, Enrollment, Occurrence, Outreach
@@ -122,101 +123,182 @@ def weekly_hours(
 
 @dataclass
 class WorkItem:
-    episode: Episode
+    episode_id: int
+    program: Program
     reasons: list[str] = field(default_factory=list)
     review: bool = False  # the program's attendance rule fired
     since: dt.date | None = None  # the earliest event behind the reasons
     last_attended: dt.date | None = None
+    last_contact_at: dt.datetime | None = None
+    # Filled by hydrate() for the items actually shown.
+    episode: Episode | None = None
     last_contact: Outreach | None = None
 
     @property
     def followed_up(self) -> bool:
         """Contacted on or after the (site-local) day of the earliest event behind the reasons."""
-        if not (self.last_contact and self.since):
+        if not (self.last_contact_at and self.since):
             return False
-        tz = self.episode.program.site.tz
-        return timezone.localtime(self.last_contact.contacted_at, tz).date() >= self.since
+        tz = self.program.site.tz
+        return timezone.localtime(self.last_contact_at, tz).date() >= self.since
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def worklist(episodes: Sequence[Episode], today: dt.date) -> list[WorkItem]:
-    """Episodes that need follow-up, each with the reasons:
+def _unexcused_since(today: dt.date, weeks: int) -> Q:
+    start = today - dt.timedelta(weeks=weeks)
+    return Q(status=AttendanceStatus.ABSENT_UNEXCUSED, date__gt=start)
+
+
+def _minutes(start: dt.datetime, end: dt.datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
+def flag(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> list[WorkItem]:
+    """Episodes that need follow-up, each with the reasons, most urgent first:
 
     * attended hours in the last full week below the phase target, when enrolled all week and
       some scheduled time was missed (a week the program itself cut short is not the patient's);
     * N absences in a row (the program's follow-up threshold);
     * the program's review rule: N unexcused absences within M weeks.
 
-    A fixed number of queries whatever the size of the caseload or the history."""
-    if not episodes:
+    Works on plain values and aggregates, filtered by a subquery rather than a list of ids, so
+    a director's worklist over thousands of patients stays cheap; nine queries however many
+    patients or weeks of history. `hydrate()` loads the full rows for the items shown."""
+    if isinstance(episodes, QuerySet):
+        scope = episodes.order_by().values("pk")
+    else:
+        if not episodes:
+            return []
+        scope = Episode.objects.filter(pk__in=[e.pk for e in episodes]).values("pk")
+    rows = list(
+        Episode.objects.filter(pk__in=scope).values_list(
+            "pk", "program_id", "phase__weekly_hours_target"
+        )
+    )
+    if not rows:
         return []
-    by_id = {e.pk: e for e in episodes}
-    ids = list(by_id)
+    programs = {
+        p.pk: p for p in Program.objects.filter(pk__in={r[1] for r in rows}).select_related("site")
+    }
     last_week = week_start(today) - dt.timedelta(days=7)
-    longest_weeks = max(e.program.absence_review_weeks for e in episodes)
+    week_end = last_week + dt.timedelta(days=6)
+    longest_weeks = max(p.absence_review_weeks for p in programs.values())
     window_start = min(last_week, today - dt.timedelta(weeks=longest_weeks))
-    hours = weekly_hours(episodes, last_week, last_week)
-    full_week = set(
-        Enrollment.objects.filter(episode_id__in=ids, starts_on__lte=last_week)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=last_week + dt.timedelta(days=6)))
-        .values_list("episode_id", flat=True)
-    )
+
     recent = Attendance.objects.filter(
-        episode_id__in=ids, is_current=True, date__gte=window_start, date__lte=today
+        episode_id__in=scope, is_current=True, date__gte=window_start, date__lte=today
     )
-    last_attended = dict(
-        recent.filter(status__in=list(ATTENDED))
+    # One pass over the recent rows (an index-only scan on PostgreSQL): last week's minutes,
+    # the last attended and last absent dates, and unexcused absences per rule window.
+    rule_weeks = sorted({p.absence_review_weeks for p in programs.values()})
+    totals = {
+        r["episode_id"]: r
+        for r in recent.values("episode_id").annotate(
+            week_minutes=Sum("minutes", filter=Q(date__gte=last_week, date__lte=week_end)),
+            last_attended=Max("date", filter=Q(status__in=list(ATTENDED))),
+            last_absent=Max("date", filter=Q(status__in=list(ABSENT))),
+            **{
+                f"unexcused_{w}": Count("id", filter=_unexcused_since(today, w)) for w in rule_weeks
+            },
+            **{
+                f"first_unexcused_{w}": Min("date", filter=_unexcused_since(today, w))
+                for w in rule_weeks
+            },
+        )
+    }
+    # Absences in a row: only episodes whose latest entry is an absence have a streak.
+    streaking = [
+        ep_id
+        for ep_id, t in totals.items()
+        if t["last_absent"]
+        and (t["last_attended"] is None or t["last_absent"] > t["last_attended"])
+    ]
+    absences: dict[int, list[dt.date]] = defaultdict(list)
+    if streaking:
+        for ep_id, day in recent.filter(
+            episode_id__in=streaking, status__in=list(ABSENT)
+        ).values_list("episode_id", "date"):
+            absences[ep_id].append(day)
+
+    # Scheduled minutes last week, for episodes enrolled in one track the whole week.
+    full_week = dict(
+        Enrollment.objects.filter(episode_id__in=scope, starts_on__lte=last_week)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=week_end))
+        .values_list("episode_id", "track_id")
+    )
+    track_minutes: dict[int, int] = defaultdict(int)
+    for track_id, starts, ends in Occurrence.objects.filter(
+        track_id__in=set(full_week.values()),
+        date__gte=last_week,
+        date__lte=week_end,
+        status=OccurrenceStatus.SCHEDULED,
+    ).values_list("track_id", "starts_at", "ends_at"):
+        track_minutes[track_id] += _minutes(starts, ends)
+    appointment_minutes: dict[int, int] = defaultdict(int)
+    for ep_id, starts, ends in Appointment.objects.filter(
+        episode_id__in=scope,
+        date__gte=last_week,
+        date__lte=week_end,
+        status=AppointmentStatus.SCHEDULED,
+    ).values_list("episode_id", "starts_at", "ends_at"):
+        appointment_minutes[ep_id] += _minutes(starts, ends)
+    contacted = dict(
+        Outreach.objects.filter(episode_id__in=scope)
         .values("episode_id")
-        .annotate(last=Max("date"))
+        .annotate(last=Max("contacted_at"))
         .values_list("episode_id", "last")
     )
-    absences: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
-    for ep_id, day, status in recent.filter(status__in=list(ABSENT)).values_list(
-        "episode_id", "date", "status"
-    ):
-        absences[ep_id].append((day, status))
+
     items = []
-    for ep_id, ep in by_id.items():
-        item = WorkItem(episode=ep, last_attended=last_attended.get(ep_id))
-        week = hours[ep_id][0]
-        missed_some = week.attended_minutes < week.scheduled_minutes
-        if ep_id in full_week and week.below_target and missed_some:
-            item.reasons.append(
-                f"Attended {week.attended:.1f} h of {week.target_hours:.1f} h target in the "
-                f"week of {last_week:%d %b} ({week.scheduled:.1f} h scheduled)."
-            )
-            item.since = last_week + dt.timedelta(days=6)
-        after = [
-            (d, s)
-            for d, s in absences.get(ep_id, [])
-            if item.last_attended is None or d > item.last_attended
-        ]
-        threshold = ep.program.consecutive_absences_follow_up
-        if len(after) >= threshold:
-            first = min(d for d, _ in after)
+    for ep_id, program_id, phase_target in rows:
+        program = programs[program_id]
+        total = totals.get(ep_id, {})
+        last_attended = total.get("last_attended")
+        item = WorkItem(episode_id=ep_id, program=program, last_attended=last_attended)
+        target = phase_target if phase_target is not None else program.weekly_hours_min
+        if ep_id in full_week:
+            attended = total.get("week_minutes") or 0
+            scheduled = track_minutes[full_week[ep_id]] + appointment_minutes[ep_id]
+            if attended < target * 60 and attended < scheduled:
+                item.reasons.append(
+                    f"Attended {attended / 60:.1f} h of {target:.1f} h target in the "
+                    f"week of {last_week:%d %b} ({scheduled / 60:.1f} h scheduled)."
+                )
+                item.since = week_end
+        after = [d for d in absences.get(ep_id, []) if last_attended is None or d > last_attended]
+        if len(after) >= program.consecutive_absences_follow_up:
+            first = min(after)
             item.reasons.append(f"{_count(len(after), 'absence')} in a row since {first:%a %d %b}.")
             item.since = min(item.since or first, first)
-        rule_start = today - dt.timedelta(weeks=ep.program.absence_review_weeks)
-        unexcused = [
-            d
-            for d, s in absences.get(ep_id, [])
-            if s == AttendanceStatus.ABSENT_UNEXCUSED and d > rule_start
-        ]
-        if len(unexcused) >= ep.program.absence_review_count:
+        count = total.get(f"unexcused_{program.absence_review_weeks}") or 0
+        if count >= program.absence_review_count:
             item.review = True
             item.reasons.append(
-                f"Attendance rule: {_count(len(unexcused), 'unexcused absence')} in "
-                f"{ep.program.absence_review_weeks} weeks (review at "
-                f"{ep.program.absence_review_count})."
+                f"Attendance rule: {_count(count, 'unexcused absence')} in "
+                f"{program.absence_review_weeks} weeks (review at "
+                f"{program.absence_review_count})."
             )
-            first = min(unexcused)
+            first = total[f"first_unexcused_{program.absence_review_weeks}"]
             item.since = min(item.since or first, first)
         if item.reasons:
+            item.last_contact_at = contacted.get(ep_id)
             items.append(item)
-    # The latest contact of each flagged episode only: one query, however long the history.
+    items.sort(key=lambda i: (i.followed_up, not i.review, i.since or today, i.episode_id))
+    return items
+
+
+def hydrate(items: Sequence[WorkItem]) -> None:
+    """Load the episode (with patient, program, track, phase) and the latest contact (with who
+    made it) for the items about to be shown: two queries."""
+    ids = [i.episode_id for i in items]
+    if not ids:
+        return
+    episodes = Episode.objects.select_related("patient", "program__site", "track", "phase").in_bulk(
+        ids
+    )
     latest = (
         Outreach.objects.filter(episode_id=OuterRef("episode_id"))
         .order_by("-contacted_at", "-id")
@@ -224,11 +306,17 @@ def worklist(episodes: Sequence[Episode], today: dt.date) -> list[WorkItem]:
     )
     contacts = {
         o.episode_id: o
-        for o in Outreach.objects.filter(
-            episode_id__in=[i.episode.pk for i in items], pk=Subquery(latest)
-        ).select_related("recorded_by")
+        for o in Outreach.objects.filter(episode_id__in=ids, pk=Subquery(latest)).select_related(
+            "recorded_by"
+        )
     }
     for item in items:
-        item.last_contact = contacts.get(item.episode.pk)
-    items.sort(key=lambda i: (i.followed_up, not i.review, i.since or today))
+        item.episode = episodes[item.episode_id]
+        item.last_contact = contacts.get(item.episode_id)
+
+
+def worklist(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> list[WorkItem]:
+    """Every flagged episode, fully loaded (small sets: a caseload, one chart)."""
+    items = flag(episodes, today)
+    hydrate(items)
     return items

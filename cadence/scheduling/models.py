@@ -365,8 +365,10 @@ class Attendance(models.Model):
             ),
         ]
         indexes = [
+            # Covering (PostgreSQL): the worklist's aggregates read the index only.
             models.Index(
                 fields=["episode", "date"],
+                include=["status", "minutes"],
                 condition=models.Q(is_current=True),
                 name="attendance_episode_date",
             ),

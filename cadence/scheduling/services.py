@@ -22,12 +22,15 @@ from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
 from cadence.patients.models import Patient
 from cadence.programs.models import Program, Room, Track
+from cadence.programs.querysets import memberships_for
 
 from . import messaging
 from .choices import (
+    ATTENDED,
     AppointmentStatus,
     AttendanceStatus,
     MessageKind,
+    MessageStatus,
     OccurrenceStatus,
     RecordedVia,
 )
@@ -38,10 +41,20 @@ from .models import (
     Holiday,
     Occurrence,
     Outreach,
+    PatientMessage,
     SessionSeries,
     Topic,
 )
 from .timing import at_local, attended_minutes, slot_dates, slot_ordinal
+
+
+def check_day(day: dt.date, today: dt.date) -> None:
+    """Schedules live within a year back and two years ahead; anything else is a typing slip."""
+    if not (today - dt.timedelta(days=366) <= day <= today + dt.timedelta(days=731)):
+        raise ScheduleError(
+            f"{day:%Y-%m-%d} is too far from today; choose a date within a year back and "
+            "two years ahead."
+        )
 
 
 class ScheduleError(Exception):
@@ -119,7 +132,9 @@ def track_capacity(track: Track) -> int:
 
 
 def open_enrollment_count(track: Track, on: dt.date, exclude_episode: int | None = None) -> int:
-    qs = Enrollment.objects.filter(track=track).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+    qs = Enrollment.objects.filter(track=track, episode__status__in=IN_CARE_STATUSES).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+    )
     if exclude_episode:
         qs = qs.exclude(episode_id=exclude_episode)
     return qs.count()
@@ -158,6 +173,13 @@ def check_series(series: SessionSeries) -> list[str]:
         problems.append("Choose a room at this program's site.")
     if not series.room_id and not series.telehealth_url:
         problems.append("Give a room or a telehealth link.")
+    if series.pk:
+        before = SessionSeries.objects.filter(pk=series.pk).values_list("track_id", flat=True)
+        if before and before[0] != series.track_id and series.occurrences.exists():
+            problems.append(
+                "A series with sessions cannot change track; end it (set “Ends on”) and "
+                "create a new series in the other track."
+            )
     if problems:
         return problems
     today = local_today(program.site.time_zone)
@@ -219,29 +241,56 @@ def horizon(today: dt.date) -> dt.date:
     return today + dt.timedelta(weeks=settings.SCHEDULE_HORIZON_WEEKS)
 
 
+# Patients are told about series changes to sessions in the next two weeks; later ones simply
+# show the new time on their schedule and calendar feed.
+NOTICE_DAYS = 14
+
+
 def regenerate(series: SessionSeries, since: dt.date) -> int:
-    """Bring untouched occurrences from `since` on in line with the series' current settings.
+    """Bring untouched occurrences that have not started yet in line with the series' current
+    settings.
 
     Occurrences that still fall on a meeting day are updated in place (same id, so a reminder
-    already sent for an unchanged time is not sent again); ones on days the series no longer
-    meets are removed; missing ones are created. Occurrences with attendance, or cancelled or
-    moved on their own, are left alone."""
+    already sent for an unchanged time is not sent again); those within NOTICE_DAYS whose time
+    changed send a change notice. Ones on days the series no longer meets are cancelled with a
+    notice when they are within NOTICE_DAYS, else removed. Missing ones are created.
+    Occurrences that started, have attendance, or were cancelled or moved on their own are
+    left alone."""
     program = series.track.program
     tz = program.site.tz
+    now = timezone.now()
+    notify_until = now + dt.timedelta(days=NOTICE_DAYS)
     until = horizon(since)
     wanted = set(slot_dates(series.day_list, series.starts_on, series.ends_on, since, until))
     has_attendance = Exists(Attendance.objects.filter(occurrence=OuterRef("pk")))
     untouched = Occurrence.objects.filter(
-        series=series, slot_date__gte=since, is_detached=False
+        series=series, slot_date__gte=since, is_detached=False, starts_at__gt=now
     ).exclude(has_attendance)
-    gone = untouched.exclude(slot_date__in=wanted)
-    Occurrence.facilitators.through.objects.filter(occurrence__in=gone).delete()
-    gone.delete()
+    through = Occurrence.facilitators.through
+    gone = list(untouched.exclude(slot_date__in=wanted))
+    for occ in gone:
+        if occ.starts_at <= notify_until and occ.status == OccurrenceStatus.SCHEDULED:
+            occ.status = OccurrenceStatus.CANCELLED
+            occ.change_reason = "No longer on the schedule: the series changed."
+            occ.is_detached = True
+            occ.save(update_fields=["status", "change_reason", "is_detached"])
+            messaging.queue(
+                MessageKind.CANCELLED, roster_patients(occ), occurrence=occ, about=occ.starts_at
+            )
+    removed = [o.pk for o in gone if not o.is_detached]
+    through.objects.filter(occurrence_id__in=removed).delete()
+    Occurrence.objects.filter(pk__in=removed).delete()
     topics = rotation(program, series.topic_kind)
     kept = list(untouched.filter(slot_date__in=wanted))
+    moved = []
     for occ in kept:
-        occ.starts_at = at_local(occ.slot_date, series.start_time, tz)
-        occ.ends_at = at_local(occ.slot_date, series.end_time, tz)
+        starts_at = at_local(occ.slot_date, series.start_time, tz)
+        ends_at = at_local(occ.slot_date, series.end_time, tz)
+        changed = (starts_at, ends_at) != (occ.starts_at, occ.ends_at)
+        soon = occ.starts_at <= notify_until and occ.status == OccurrenceStatus.SCHEDULED
+        if changed and soon:
+            moved.append(occ)
+        occ.starts_at, occ.ends_at = starts_at, ends_at
         occ.room_id = series.room_id
         occ.telehealth_url = series.telehealth_url
         occ.capacity = series.capacity
@@ -250,7 +299,10 @@ def regenerate(series: SessionSeries, since: dt.date) -> int:
     Occurrence.objects.bulk_update(
         kept, ["starts_at", "ends_at", "room", "telehealth_url", "capacity", "topic"]
     )
-    through = Occurrence.facilitators.through
+    for occ in moved:
+        messaging.queue(
+            MessageKind.MOVED, roster_patients(occ), occurrence=occ, about=occ.starts_at
+        )
     through.objects.filter(occurrence__in=kept).delete()
     helpers = list(series.facilitators.values_list("pk", flat=True))
     through.objects.bulk_create(
@@ -353,6 +405,11 @@ def cancel_occurrence(request: HttpRequest, occurrence: Occurrence, reason: str)
     occ = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
     if occ.status == OccurrenceStatus.CANCELLED:
         raise ScheduleError("This session is already cancelled.")
+    if occ.attendance.filter(is_current=True, status__in=list(ATTENDED)).exists():
+        raise ScheduleError(
+            "People attended this session; it cannot be cancelled. Correct the attendance "
+            "instead if it was recorded by mistake."
+        )
     occ.status = OccurrenceStatus.CANCELLED
     occ.change_reason = reason.strip()[:200]
     occ.is_detached = True
@@ -385,13 +442,44 @@ def move_occurrence(
     if occ.status == OccurrenceStatus.CANCELLED:
         raise ScheduleError("A cancelled session cannot be moved.")
     tz = occ.program.site.tz
+    check_day(day, local_today(occ.program.site.time_zone))
     starts_at, ends_at = at_local(day, start, tz), at_local(day, end, tz)
+    if (starts_at, ends_at, room.pk if room else None) == (occ.starts_at, occ.ends_at, occ.room_id):
+        raise ScheduleError("That is the session's current time and place; change something.")
+    if occ.attendance.filter(is_current=True).exists():
+        raise ScheduleError("Attendance was taken for this session; it cannot be moved.")
     if room is not None:
         if room.site_id != occ.program.site_id:
             raise ScheduleError("Choose a room at this program's site.")
         clashes = room_clashes(room, starts_at, ends_at, exclude_occurrence=occ.pk)
         if clashes:
             raise ScheduleError(f"{room.name} is taken then: {clashes[0]}.")
+    overlap = Q(starts_at__lt=ends_at, ends_at__gt=starts_at, status=OccurrenceStatus.SCHEDULED)
+    same_track = (
+        Occurrence.objects.filter(overlap, track_id=occ.track_id)
+        .exclude(pk=occ.pk)
+        .select_related("series")
+        .first()
+    )
+    if same_track is not None:
+        raise ScheduleError(
+            f"“{same_track.series.title}” of the same track meets then "
+            f"({_fmt(same_track.starts_at, same_track.ends_at, tz)}); choose another time."
+        )
+    facilitators = list(occ.facilitators.all())
+    busy = (
+        Occurrence.objects.filter(overlap, facilitators__in=facilitators)
+        .exclude(pk=occ.pk)
+        .exists()
+        or Appointment.objects.filter(
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+            status=AppointmentStatus.SCHEDULED,
+            clinician__in=facilitators,
+        ).exists()
+    )
+    if busy:
+        raise ScheduleError("A facilitator has another session then; choose another time.")
     if not occ.moved_from:
         occ.moved_from = occ.starts_at
     occ.date, occ.starts_at, occ.ends_at = day, starts_at, ends_at
@@ -413,9 +501,12 @@ def add_holiday(request: HttpRequest, program: Program, day: dt.date, name: str)
             holiday = Holiday.objects.create(program=program, date=day, name=name.strip())
     except IntegrityError:
         raise ScheduleError(f"{day:%Y-%m-%d} is already a holiday for {program}.") from None
-    for occ in Occurrence.objects.filter(
-        program=program, date=day, status=OccurrenceStatus.SCHEDULED
-    ).select_for_update():
+    has_attendance = Exists(Attendance.objects.filter(occurrence=OuterRef("pk")))
+    for occ in (
+        Occurrence.objects.filter(program=program, date=day, status=OccurrenceStatus.SCHEDULED)
+        .exclude(has_attendance)
+        .select_for_update()
+    ):
         occ.status = OccurrenceStatus.CANCELLED
         occ.change_reason = f"Program closed: {holiday.name}"
         occ.is_detached = True
@@ -548,10 +639,15 @@ def find_conflicts(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     exclude_appointment: int | None = None,
+    visible_program_ids: Iterable[int] | None = None,
 ) -> list[Conflict]:
     """Everything that clashes with a proposed appointment, explained. Double bookings are
     hard conflicts; the patient's declared work hours and the clinician's availability can be
-    overridden on purpose (the patient agreed to take time off)."""
+    overridden on purpose (the patient agreed to take time off).
+
+    Sessions of programs outside `visible_program_ids` (when given) are described without
+    their title or program: the booker learns only that the person is busy then (42 CFR Part 2:
+    participation in another program is not theirs to see)."""
     from cadence.scheduling.models import StaffAvailability
 
     tz = program.site.tz
@@ -562,14 +658,18 @@ def find_conflicts(
     if exclude_appointment:
         appts = appts.exclude(pk=exclude_appointment)
     who = clinician.get_full_name() or clinician.username
+    visible = None if visible_program_ids is None else set(visible_program_ids)
+
+    def shown(program_id: int) -> bool:
+        return visible is None or program_id in visible
+
     for a in appts.filter(clinician=clinician)[:3]:
         out.append(Conflict(f"{who} already has a session {_fmt(a.starts_at, a.ends_at, tz)}."))
     for o in Occurrence.objects.filter(
         overlap, facilitators=clinician, status=OccurrenceStatus.SCHEDULED
     ).select_related("series")[:3]:
-        out.append(
-            Conflict(f"{who} facilitates “{o.series.title}” {_fmt(o.starts_at, o.ends_at, tz)}.")
-        )
+        what = f"facilitates “{o.series.title}”" if shown(o.program_id) else "has a group"
+        out.append(Conflict(f"{who} {what} {_fmt(o.starts_at, o.ends_at, tz)}."))
     for a in appts.filter(patient=patient)[:3]:
         out.append(
             Conflict(f"The patient already has a session {_fmt(a.starts_at, a.ends_at, tz)}.")
@@ -583,11 +683,8 @@ def find_conflicts(
     for o in Occurrence.objects.filter(
         overlap, track_id__in=enrolled_tracks, status=OccurrenceStatus.SCHEDULED
     ).select_related("series")[:3]:
-        out.append(
-            Conflict(
-                f"The patient is in group “{o.series.title}” {_fmt(o.starts_at, o.ends_at, tz)}."
-            )
-        )
+        what = f"is in group “{o.series.title}”" if shown(o.program_id) else "is busy"
+        out.append(Conflict(f"The patient {what} {_fmt(o.starts_at, o.ends_at, tz)}."))
     if room is not None:
         out += [
             Conflict(f"{room.name} is taken: {c}.")
@@ -644,10 +741,15 @@ def book_appointment(
     if room is not None and room.site_id != program.site_id:
         raise ScheduleError("Choose a room at this program's site.")
     tz = program.site.tz
+    check_day(day, local_today(program.site.time_zone))
     starts_at, ends_at = at_local(day, start, tz), at_local(day, end, tz)
     with transaction.atomic():
-        # Serialize bookings for this clinician so two desks cannot double-book them.
+        # Serialize bookings that could clash: lock the clinician, the patient and the room,
+        # always in that order, so two desks cannot double-book any of them.
         type(clinician).objects.select_for_update().filter(pk=clinician.pk).first()
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if room is not None:
+            Room.objects.select_for_update().filter(pk=room.pk).first()
         conflicts = find_conflicts(
             program=program,
             patient=patient,
@@ -655,6 +757,7 @@ def book_appointment(
             room=room,
             starts_at=starts_at,
             ends_at=ends_at,
+            visible_program_ids=memberships_for(request.user).program_ids,
         )
         blocking = [c for c in conflicts if not (override and c.overridable)]
         if blocking:
@@ -779,22 +882,29 @@ def record_attendance(
         if current is not None:
             current.is_current = False
             current.save(update_fields=["is_current"])
-        row = Attendance.objects.create(
-            **lookup,
-            patient_id=episode.patient_id,
-            episode=episode,
-            date=session.date,
-            status=status,
-            arrived_at=arrived_at,
-            left_at=left_at,
-            minutes=minutes,
-            via=RecordedVia.CORRECTION
-            if current is not None and via == RecordedVia.ROSTER
-            else via,
-            supersedes=current,
-            correction_reason=reason.strip()[:200],
-            recorded_by=acting_user(request),
-        )
+        try:
+            with transaction.atomic():
+                row = Attendance.objects.create(
+                    **lookup,
+                    patient_id=episode.patient_id,
+                    episode=episode,
+                    date=session.date,
+                    status=status,
+                    arrived_at=arrived_at,
+                    left_at=left_at,
+                    minutes=minutes,
+                    via=RecordedVia.CORRECTION
+                    if current is not None and via == RecordedVia.ROSTER
+                    else via,
+                    supersedes=current,
+                    correction_reason=reason.strip()[:200],
+                    recorded_by=acting_user(request),
+                )
+        except IntegrityError:
+            # Two taps for the same person at the same moment (the first one wins).
+            raise ScheduleError(
+                "Attendance was just recorded for this person by someone else; refresh to see it."
+            ) from None
         record(
             Action.UPDATE if current else Action.CREATE,
             Subject(
@@ -873,6 +983,15 @@ def queue_due_reminders(now: dt.datetime | None = None) -> int:
         default=24,
     )
     window_end = now + dt.timedelta(hours=longest)
+    # Reminders already queued, sent or failed for this window: skipped without an insert.
+    # (Skipped ones are left out so a session moved back to its time is reminded again.)
+    known = frozenset(
+        PatientMessage.objects.filter(
+            kind=MessageKind.REMINDER, about_starts_at__gt=now, about_starts_at__lte=window_end
+        )
+        .exclude(status=MessageStatus.SKIPPED)
+        .values_list("key", flat=True)
+    )
     occs = Occurrence.objects.filter(
         status=OccurrenceStatus.SCHEDULED, starts_at__gt=now, starts_at__lte=window_end
     ).select_related("program")
@@ -881,7 +1000,11 @@ def queue_due_reminders(now: dt.datetime | None = None) -> int:
             continue
         count += len(
             messaging.queue(
-                MessageKind.REMINDER, roster_patients(occ), occurrence=occ, about=occ.starts_at
+                MessageKind.REMINDER,
+                roster_patients(occ),
+                occurrence=occ,
+                about=occ.starts_at,
+                known=known,
             )
         )
     appts = Appointment.objects.filter(
@@ -892,7 +1015,11 @@ def queue_due_reminders(now: dt.datetime | None = None) -> int:
             continue
         count += len(
             messaging.queue(
-                MessageKind.REMINDER, [appt.patient], appointment=appt, about=appt.starts_at
+                MessageKind.REMINDER,
+                [appt.patient],
+                appointment=appt,
+                about=appt.starts_at,
+                known=known,
             )
         )
     return count

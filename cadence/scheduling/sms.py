@@ -1,7 +1,8 @@
 """A small interface for text-message providers.
 
 `SMS_BACKEND` names a class with `send(to, body) -> str` returning the provider's message id.
-The console backend prints; the memory backend keeps an outbox (used by the tests). A real
+The console backend prints (the default with DEBUG); without DEBUG the default is
+NotConfiguredBackend, which queues no texts; the memory backend keeps an outbox (the tests). A real
 provider (Twilio, Vonage, an on-premises gateway) is a class of a dozen lines in a site's own
 package, pointed to by the setting."""
 
@@ -38,6 +39,18 @@ class MemoryBackend:
     def send(self, to: str, body: str) -> str:
         outbox.append((to, body))
         return f"memory-{len(outbox)}"
+
+
+class NotConfiguredBackend:
+    """The production default until a provider is set: no text messages are queued at all
+    (email reminders still go), rather than printing patients' numbers into a service log."""
+
+    def send(self, to: str, body: str) -> str:
+        raise RuntimeError("No text-message provider is configured (SMS_BACKEND).")
+
+
+def sms_configured() -> bool:
+    return not settings.SMS_BACKEND.endswith(".NotConfiguredBackend")
 
 
 def get_backend() -> SmsBackend:

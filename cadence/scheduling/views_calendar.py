@@ -233,10 +233,14 @@ def _parse_day(request: HttpRequest, name: str, default: dt.date) -> dt.date:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         messages.warning(request, f"“{raw[:20]}” is not a date (use YYYY-MM-DD); showing today.")
         return default
+    if abs((day - default).days) > 5 * 366:
+        messages.warning(request, f"{day:%Y-%m-%d} is more than five years away; showing today.")
+        return default
+    return day
 
 
 @require_capability(VIEW_SCHEDULE)

@@ -152,7 +152,7 @@ def _patient_location(session: Occurrence | Appointment, site: Site) -> str:
         return "Telehealth"
     address = ", ".join(p for p in [site.address_line1, site.city] if p)
     room = session.room.name if session.room is not None else ""
-    return ", ".join(p for p in [room, address or site.name] if p)
+    return ", ".join(p for p in [room, address or site.patient_facing_name] if p)
 
 
 def patient_calendar(

@@ -221,8 +221,9 @@ def series_edit(request: HttpRequest, pk: int, series_pk: int | None = None) -> 
             "session series",
         )
     initial = {}
-    if series is None and request.GET.get("track", "").isdigit():
-        initial["track"] = int(request.GET["track"])
+    track_param = request.GET.get("track", "")
+    if series is None and track_param.isascii() and track_param.isdigit():
+        initial["track"] = int(track_param)
     form = SeriesForm(
         request.POST or None, instance=series, program=program, today=today, initial=initial
     )

@@ -12,7 +12,7 @@ from cadence.episodes.models import Episode
 from cadence.episodes.views import today_context
 from cadence.programs.querysets import memberships_for
 
-from .ledger import worklist
+from .ledger import flag
 from .querysets import day_bounds, occurrences_visible_to
 from .views_calendar import sessions_for
 
@@ -35,13 +35,11 @@ def today(request: HttpRequest) -> HttpResponse:
         )
         context["can_check_in"] = user.can(TAKE_ATTENDANCE)  # type: ignore[union-attr]
     if user.can(WORKLIST):  # type: ignore[union-attr]
-        caseload = list(
-            Episode.objects.filter(
-                primary_clinician=acting_user(request),
-                status__in=IN_CARE_STATUSES,
-                program_id__in=memberships_for(user).program_ids,
-            ).select_related("program", "phase")
+        caseload = Episode.objects.filter(
+            primary_clinician=acting_user(request),
+            status__in=IN_CARE_STATUSES,
+            program_id__in=memberships_for(user).program_ids,
         )
-        items = worklist(caseload, context["today"])
+        items = flag(caseload, context["today"])
         context["follow_up_count"] = sum(1 for i in items if not i.followed_up)
     return render(request, "scheduling/today.html", context)

@@ -46,17 +46,16 @@ def worklist(request: HttpRequest) -> HttpResponse:
     scope = request.GET.get("scope", "")
     if scope not in SCOPES or not can_program:
         scope = "program" if can_program else "mine"
-    episodes = Episode.objects.filter(status__in=IN_CARE_STATUSES).select_related(
-        "patient", "program__site", "track", "phase"
-    )
+    episodes = Episode.objects.filter(status__in=IN_CARE_STATUSES)
     if scope == "program":
         episodes = episodes.filter(program_id__in=[p.pk for p in memberships.programs_at(site)])
     else:
         episodes = episodes.filter(
             primary_clinician=acting_user(request), program_id__in=memberships.program_ids
         )
-    items = ledger.worklist(list(episodes), _today(request))
+    items = ledger.flag(episodes, _today(request))
     page = paginate(request, items)
+    ledger.hydrate(list(page.object_list))
     context = {
         "page": page,
         "scope": scope,

@@ -120,8 +120,8 @@ def test_series_enrollment_tablet_roster_hours_and_worklist(browser, live_server
     # 4. Hours on a groupmate's chart: one hour attended this week.
     mate = Enrollment.objects.get(episode__patient__legal_last_name="Groupmate00").episode
     page.goto(f"{live_server.url}/schedule/patients/{mate.patient_id}/")
-    ledger = page.locator("table", has_text="Attended").first
-    expect(ledger).to_contain_text("1.0")
+    this_week = page.locator("table.hours tr", has_text="(this week, so far)")
+    expect(this_week.locator("td").nth(2)).to_have_text("1.0 h")  # the Attended column
 
     # 5. Patient A is on the clinician's follow-up worklist with the reason.
     page.goto(f"{live_server.url}/schedule/worklist/")

@@ -1,0 +1,289 @@
+"""Edge cases a review found: series edits and their notices, message keys, conflicts that
+must not reveal another program, refused moves and cancellations, out-of-range dates."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.test import RequestFactory, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from cadence.episodes.tests.factories import EpisodeFactory
+from cadence.programs.tests.factories import TrackFactory
+from cadence.scheduling import messaging, services
+from cadence.scheduling.choices import MessageKind, MessageStatus, OccurrenceStatus
+from cadence.scheduling.models import Occurrence, PatientMessage
+from cadence.scheduling.tests.factories import EnrollmentFactory, SeriesFactory
+from conftest import login
+
+pytestmark = pytest.mark.django_db
+NY = zoneinfo.ZoneInfo("America/New_York")
+
+
+def _request(user):
+    request = RequestFactory().post("/")
+    request.user = user
+    return request
+
+
+@pytest.fixture
+def daily(clinic):
+    """A daily 18:00-19:00 series on track A from today, patient A (phone only) enrolled."""
+    today = timezone.localdate(timezone=NY)
+    s = SeriesFactory(track=clinic.track_a, days="0123456", starts_on=today, room=None)
+    services.save_series(_request(clinic.director), s, [clinic.clinician_a])
+    EnrollmentFactory(
+        episode=clinic.episode_a, track=clinic.track_a, starts_on=today, created_by=clinic.director
+    )
+    return s
+
+
+def _notices(kind):
+    return PatientMessage.objects.filter(kind=kind).count()
+
+
+def test_a_series_with_sessions_cannot_change_track(clinic, daily):
+    daily.track = TrackFactory(program=clinic.program_a, name="Morning")
+    with pytest.raises(services.ScheduleError, match="cannot change track"):
+        services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
+
+
+def test_series_time_change_tells_the_roster_about_the_next_two_weeks_only(clinic, daily):
+    now = timezone.now()
+    soon = Occurrence.objects.filter(
+        series=daily,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(days=services.NOTICE_DAYS),
+    ).count()
+    daily.start_time, daily.end_time = dt.time(17), dt.time(18)
+    services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
+    # Patient A has a phone and no email: one text per changed session in the next 14 days.
+    assert _notices(MessageKind.MOVED) == soon
+    assert soon == 14
+
+
+def test_dropping_a_day_cancels_soon_sessions_with_notice_and_removes_later_ones(clinic, daily):
+    before = Occurrence.objects.filter(series=daily).count()
+    daily.days = "012345"  # no more Sundays
+    services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
+    sundays = Occurrence.objects.filter(series=daily, slot_date__week_day=1)  # Sunday
+    soon = timezone.now() + dt.timedelta(days=services.NOTICE_DAYS)
+    assert all(o.status == OccurrenceStatus.CANCELLED for o in sundays)
+    assert all(o.starts_at <= soon for o in sundays)
+    assert sundays.count() == _notices(MessageKind.CANCELLED) == 2
+    assert Occurrence.objects.filter(series=daily).count() == before - 14 + 2
+
+
+def test_editing_a_series_leaves_a_session_that_already_started(clinic, daily):
+    occ = Occurrence.objects.filter(series=daily).order_by("starts_at").first()
+    started = timezone.now() - dt.timedelta(minutes=30)
+    Occurrence.objects.filter(pk=occ.pk).update(
+        starts_at=started, ends_at=started + dt.timedelta(hours=1)
+    )
+    daily.start_time, daily.end_time = dt.time(7), dt.time(8)
+    services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
+    occ.refresh_from_db()
+    assert occ.starts_at == started
+
+
+def test_each_move_sends_its_own_notice_even_back_and_forth(clinic, daily):
+    occ = Occurrence.objects.filter(series=daily).order_by("starts_at")[3]
+    req = _request(clinic.director)
+    for hour in (19, 18, 19):
+        services.move_occurrence(
+            req,
+            occ,
+            day=occ.date,
+            start=dt.time(hour),
+            end=dt.time(hour + 1),
+            room=None,
+            reason="Staff meeting",
+        )
+        occ.refresh_from_db()
+    assert _notices(MessageKind.MOVED) == 3
+
+
+def test_a_reminder_skipped_for_a_move_is_due_again_when_the_session_moves_back(clinic, daily):
+    occ = Occurrence.objects.filter(series=daily).order_by("starts_at")[2]
+    original = occ.starts_at
+    [reminder] = messaging.queue(
+        MessageKind.REMINDER, [clinic.patient_a], occurrence=occ, about=original
+    )
+    PatientMessage.objects.filter(pk=reminder.pk).update(status=MessageStatus.SKIPPED)
+    again = messaging.queue(
+        MessageKind.REMINDER, [clinic.patient_a], occurrence=occ, about=original
+    )
+    assert [m.pk for m in again] == [reminder.pk]
+    assert PatientMessage.objects.get(pk=reminder.pk).status == MessageStatus.QUEUED
+    assert (
+        messaging.queue(MessageKind.REMINDER, [clinic.patient_a], occurrence=occ, about=original)
+        == []
+    )
+
+
+@override_settings(SMS_BACKEND="cadence.scheduling.sms.NotConfiguredBackend")
+def test_no_texts_are_queued_until_a_provider_is_configured(clinic):
+    clinic.patient_a.email = "alpha@example.org"
+    assert messaging.channels_for(clinic.patient_a) == ["email"]
+
+
+def test_moves_onto_the_same_track_or_a_busy_facilitator_are_refused(clinic, daily):
+    other = SeriesFactory(
+        track=clinic.track_a,
+        days="0123456",
+        starts_on=daily.starts_on,
+        room=None,
+        start_time=dt.time(20),
+        end_time=dt.time(21),
+        title="Skills",
+    )
+    services.save_series(_request(clinic.director), other, [clinic.supervisor])
+    occ = Occurrence.objects.filter(series=daily).order_by("starts_at")[4]
+    req = _request(clinic.director)
+    with pytest.raises(services.ScheduleError, match="“Skills” of the same track meets then"):
+        services.move_occurrence(
+            req,
+            occ,
+            day=occ.date,
+            start=dt.time(20, 30),
+            end=dt.time(21, 30),
+            room=None,
+            reason="r",
+        )
+    third = SeriesFactory(
+        track=TrackFactory(program=clinic.program_a, name="Morning"),
+        days="0123456",
+        starts_on=daily.starts_on,
+        room=None,
+        start_time=dt.time(9),
+        end_time=dt.time(10),
+    )
+    services.save_series(_request(clinic.director), third, [clinic.clinician_a])
+    with pytest.raises(services.ScheduleError, match="A facilitator has another session then"):
+        services.move_occurrence(
+            req, occ, day=occ.date, start=dt.time(9), end=dt.time(10), room=None, reason="r"
+        )
+    occ.refresh_from_db()
+    assert occ.starts_at.astimezone(NY).hour == 18
+
+
+def test_a_session_people_attended_cannot_be_cancelled(clinic):
+    today = timezone.localdate(timezone=NY)
+    s = SeriesFactory(track=clinic.track_a, days="0123456", starts_on=today, room=None)
+    services.materialize(s, since=today - dt.timedelta(days=3), until=today)
+    s.starts_on = today - dt.timedelta(days=3)
+    s.save()
+    services.materialize(s, since=today - dt.timedelta(days=3), until=today)
+    EnrollmentFactory(
+        episode=clinic.episode_a,
+        track=clinic.track_a,
+        starts_on=today - dt.timedelta(days=3),
+        created_by=clinic.director,
+    )
+    past = Occurrence.objects.get(series=s, date=today - dt.timedelta(days=2))
+    services.record_attendance(
+        _request(clinic.clinician_a), episode=clinic.episode_a, occurrence=past, status="present"
+    )
+    with pytest.raises(services.ScheduleError, match="People attended this session"):
+        services.cancel_occurrence(_request(clinic.director), past, "Oops")
+    past.refresh_from_db()
+    assert past.status == OccurrenceStatus.SCHEDULED
+
+
+def test_discharged_episodes_do_not_hold_seats(clinic):
+    SeriesFactory(track=clinic.track_a, capacity=1, room=None)
+    gone = EpisodeFactory(
+        program=clinic.program_a, status="discharged", discharge_date=dt.date(2026, 11, 10)
+    )
+    EnrollmentFactory(episode=gone, track=clinic.track_a, created_by=clinic.director)
+    assert services.open_enrollment_count(clinic.track_a, dt.date(2026, 11, 20)) == 0
+    services.enroll(
+        _request(clinic.director), clinic.episode_a, clinic.track_a, starts_on=dt.date(2026, 11, 20)
+    )
+
+
+def test_conflicts_do_not_name_another_programs_group(clinic):
+    """Patient A is also in program B's group; a program A clinician booking sees only that
+    the patient is busy."""
+    b_episode = EpisodeFactory(patient=clinic.patient_a, program=clinic.program_b)
+    day = dt.date(2026, 12, 7)
+    s = SeriesFactory(
+        track=clinic.track_b,
+        days="0",
+        starts_on=day,
+        room=None,
+        title="Women's opioid recovery group",
+        start_time=dt.time(9),
+        end_time=dt.time(12),
+    )
+    services.materialize(s, since=day, until=day)
+    EnrollmentFactory(
+        episode=b_episode, track=clinic.track_b, starts_on=day, created_by=clinic.director
+    )
+    denver = zoneinfo.ZoneInfo("America/Denver")
+    start = dt.datetime.combine(day, dt.time(10), tzinfo=denver).astimezone(NY)
+    with pytest.raises(services.ConflictError) as err:
+        services.book_appointment(
+            _request(clinic.clinician_a),
+            program=clinic.program_a,
+            patient=clinic.patient_a,
+            episode=clinic.episode_a,
+            kind="individual",
+            clinician=clinic.clinician_a,
+            room=None,
+            telehealth_url="https://video.example.org/x",
+            day=day,
+            start=start.time(),
+            end=(start + dt.timedelta(hours=1)).time(),
+        )
+    messages = [c.message for c in err.value.conflicts]
+    assert messages[0] == "The patient is busy Mon 07 Dec 11:00–14:00."  # 9-12 Denver
+    assert not any("opioid" in m.lower() for m in messages)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/schedule/?day=9999-12-31",
+        "/schedule/?day=0001-01-01",
+        "/schedule/week/?week=9999-12-31",
+        "/schedule/week/?week=0001-01-03",
+    ],
+)
+def test_far_away_dates_show_today_with_a_warning(clinic, url):
+    response = login(clinic.clinician_a).get(url)
+    assert response.status_code == 200
+    assert "more than five years away; showing today." in response.content.decode()
+
+
+def test_a_move_or_booking_far_in_the_future_is_a_form_error(clinic, daily):
+    occ = Occurrence.objects.filter(series=daily).first()
+    client = login(clinic.director)
+    response = client.post(
+        reverse("scheduling:move", args=[occ.pk]),
+        {"date": "9999-12-31", "start": "10:00", "end": "11:00", "reason": "r"},
+    )
+    assert response.status_code == 200
+    assert "is too far from today" in response.content.decode()
+    response = client.post(
+        reverse("scheduling:book", args=[clinic.patient_a.pk]),
+        {
+            "booking_for": f"e{clinic.episode_a.pk}",
+            "kind": "individual",
+            "clinician": clinic.clinician_a.pk,
+            "date": "9999-12-31",
+            "start": "10:00",
+            "end": "11:00",
+            "telehealth_url": "https://video.example.org/x",
+        },
+    )
+    assert response.status_code == 200
+    assert "is too far from today" in response.content.decode()
+
+
+def test_a_non_ascii_digit_track_parameter_is_ignored(clinic):
+    response = login(clinic.director).get(
+        reverse("scheduling:series_new", args=[clinic.program_a.pk]) + "?track=²"
+    )
+    assert response.status_code == 200
