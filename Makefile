@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/patients.py
+	$(BIN)/python bench/attendance.py
 
 clean:
 	rm -rf $(VENV) data/*.sqlite3* .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,8 @@
 
 Data generation, not clinical work: it bulk-inserts rows (so that 50,000 patients load in
 seconds for benchmarks) instead of calling the per-action services that serve real users.
+The schedule (schedule.py) is set up through the scheduling services, except the attendance
+history, which is bulk-inserted too.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from cadence.patients.normalize import name_key, phone_key
 from cadence.patients.services import allocate_mrns
 from cadence.programs.choices import TrackKind
 from cadence.programs.models import Membership, Organization, Phase, Program, Room, Site, Track
+
+from .schedule import ScheduleStats, build_schedule
 
 ORG_NAME = "Lakeside Recovery Collaborative (demo)"
 DEMO_PASSWORD = "cadence-demo"
@@ -118,6 +122,7 @@ class Clinic:
     staff: dict[str, User]
     tracks: dict[str, list[Track]] = field(default_factory=dict)
     phases: dict[str, list[Phase]] = field(default_factory=dict)
+    schedule: ScheduleStats | None = None
 
 
 def refuse_if_real_data() -> None:
@@ -135,7 +140,15 @@ def demo_exists() -> bool:
 def _program(
     site: Site, name: str, rooms: dict[str, Room]
 ) -> tuple[Program, list[Track], list[Phase]]:
-    program = Program.objects.create(site=site, name=name)
+    # Groups meet three to a day, so a missed day is three absences: follow up after one missed
+    # day, review after two unexcused missed days within four weeks.
+    program = Program.objects.create(
+        site=site,
+        name=name,
+        consecutive_absences_follow_up=3,
+        absence_review_count=6,
+        absence_review_weeks=4,
+    )
     tracks = [
         Track.objects.create(
             program=program,
@@ -166,27 +179,28 @@ def _program(
             room=rooms["A"],
         ),
     ]
-    # Phases after SAMHSA TIP 47; intensity tapers as the person stabilizes.
+    # Phases after SAMHSA TIP 47; intensity tapers as the person stabilizes. Every track offers
+    # 9 h or more a week, so each target can be met on any track.
     phases = [
         Phase.objects.create(
             program=program,
             order=1,
             name="Treatment engagement",
-            weekly_hours_target=Decimal("12"),
+            weekly_hours_target=Decimal("9"),
             typical_weeks=3,
         ),
         Phase.objects.create(
             program=program,
             order=2,
             name="Early recovery",
-            weekly_hours_target=Decimal("10.5"),
+            weekly_hours_target=Decimal("9"),
             typical_weeks=4,
         ),
         Phase.objects.create(
             program=program,
             order=3,
             name="Maintenance",
-            weekly_hours_target=Decimal("9"),
+            weekly_hours_target=Decimal("7.5"),
             typical_weeks=3,
         ),
         Phase.objects.create(
@@ -520,5 +534,6 @@ def seed(patients: int, today: dt.date) -> Clinic:
         clinic = build_clinic()
         build_patients(clinic, patients, today)
         build_referrals(clinic, today)
+        clinic.schedule = build_schedule(clinic, today)
         load_shipped(Instrument)
     return clinic

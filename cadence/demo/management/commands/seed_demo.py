@@ -22,12 +22,20 @@ class Command(BaseCommand):
             self.stdout.write("The demo clinic is already loaded; nothing to do.")
             return
         try:
-            seed(count, today=local_today("America/New_York"))
+            clinic = seed(count, today=local_today("America/New_York"))
         except RefusedError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
             self.style.SUCCESS(f"Demo clinic loaded with {count} synthetic patients.")
         )
+        if clinic.schedule is not None:
+            s = clinic.schedule
+            self.stdout.write(
+                f"Schedule: {s.series} group series, {s.enrolled} patients enrolled"
+                + (f" ({s.unenrolled} waiting: tracks full)" if s.unenrolled else "")
+                + f", {s.attendance:,} attendance records, {s.appointments} appointments "
+                "next week."
+            )
         print_logins(self.stdout)
 
 
