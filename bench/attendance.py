@@ -596,6 +596,14 @@ def build(args: argparse.Namespace, timer: Timer) -> dict[str, Any]:
             outreach,
         )
     timer.lap(f"{attendance:,} attendance rows, {len(outreach):,} follow-up calls")
+    # COPY bypasses the attendance service: build the worklist's per-episode summaries.
+    from cadence.episodes.choices import IN_CARE_STATUSES
+    from cadence.episodes.models import Episode
+    from cadence.scheduling.services import refresh_summaries
+
+    active = Episode.objects.filter(status__in=IN_CARE_STATUSES).values_list("pk", flat=True)
+    summaries = refresh_summaries(list(active), today)
+    timer.lap(f"{summaries:,} attendance summaries")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -496,6 +496,8 @@ def build_attendance(
             Occurrence.objects.filter(pk=OuterRef("occurrence_id")).values("ends_at")[:1]
         )
     )
+    # Bulk rows bypass the attendance service: bring the worklist's summaries up to date.
+    services.refresh_summaries({r.episode_id for r in rows}, today)
     return len(rows), streaks
 
 

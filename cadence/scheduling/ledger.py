@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.utils import timezone
 
 from cadence.episodes.models import Episode
@@ -121,6 +131,45 @@ def weekly_hours(
     return out
 
 
+# How much history the attendance summary keeps: streaks and unexcused absences within 26
+# weeks, attended minutes for the last 8 weeks.
+SUMMARY_WEEKS = 26
+SUMMARY_MINUTE_WEEKS = 8
+
+
+def summarize(rows: Iterable[tuple[dt.date, str, int]], today: dt.date) -> dict[str, object]:
+    """An episode's AttendanceSummary fields from its current attendance rows
+    (date, status, minutes) of the last SUMMARY_WEEKS weeks."""
+    rows = list(rows)
+    last_attended = max((d for d, s, _ in rows if s in ATTENDED), default=None)
+    after = sorted(
+        d for d, s, _ in rows if s in ABSENT and (last_attended is None or d > last_attended)
+    )
+    first_week = week_start(today) - dt.timedelta(weeks=SUMMARY_MINUTE_WEEKS - 1)
+    weeks: dict[str, int] = defaultdict(int)
+    for d, _, minutes in rows:
+        if d >= first_week:
+            weeks[week_start(d).isoformat()] += minutes
+    return {
+        "last_attended": last_attended,
+        "streak": len(after),
+        "streak_since": after[0] if after else None,
+        "week_minutes": " ".join(f"{w}={m}" for w, m in sorted(weeks.items())),
+        "unexcused": " ".join(
+            sorted(d.isoformat() for d, s, _ in rows if s == AttendanceStatus.ABSENT_UNEXCUSED)
+        ),
+    }
+
+
+def week_minutes(encoded: str | None, week: dt.date) -> int:
+    """Minutes of one week from a summary's “<Monday>=<minutes>” text."""
+    key = f"{week.isoformat()}="
+    for pair in (encoded or "").split():
+        if pair.startswith(key):
+            return int(pair[len(key) :])
+    return 0
+
+
 @dataclass
 class WorkItem:
     episode_id: int
@@ -147,11 +196,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _unexcused_since(today: dt.date, weeks: int) -> Q:
-    start = today - dt.timedelta(weeks=weeks)
-    return Q(status=AttendanceStatus.ABSENT_UNEXCUSED, date__gt=start)
-
-
 def _minutes(start: dt.datetime, end: dt.datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
@@ -164,9 +208,10 @@ def flag(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> lis
     * N absences in a row (the program's follow-up threshold);
     * the program's review rule: N unexcused absences within M weeks.
 
-    Works on plain values and aggregates, filtered by a subquery rather than a list of ids, so
-    a director's worklist over thousands of patients stays cheap; nine queries however many
-    patients or weeks of history. `hydrate()` loads the full rows for the items shown."""
+    Reads each episode's AttendanceSummary (kept by the attendance service) rather than its
+    history, filtered by a subquery rather than a list of ids, so a director's worklist over
+    thousands of patients stays cheap: six queries however many patients or weeks of history.
+    `hydrate()` loads the full rows for the items shown."""
     if isinstance(episodes, QuerySet):
         scope = episodes.order_by().values("pk")
     else:
@@ -175,7 +220,14 @@ def flag(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> lis
         scope = Episode.objects.filter(pk__in=[e.pk for e in episodes]).values("pk")
     rows = list(
         Episode.objects.filter(pk__in=scope).values_list(
-            "pk", "program_id", "phase__weekly_hours_target"
+            "pk",
+            "program_id",
+            "phase__weekly_hours_target",
+            "attendance_summary__last_attended",
+            "attendance_summary__streak",
+            "attendance_summary__streak_since",
+            "attendance_summary__week_minutes",
+            "attendance_summary__unexcused",
         )
     )
     if not rows:
@@ -185,43 +237,6 @@ def flag(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> lis
     }
     last_week = week_start(today) - dt.timedelta(days=7)
     week_end = last_week + dt.timedelta(days=6)
-    longest_weeks = max(p.absence_review_weeks for p in programs.values())
-    window_start = min(last_week, today - dt.timedelta(weeks=longest_weeks))
-
-    recent = Attendance.objects.filter(
-        episode_id__in=scope, is_current=True, date__gte=window_start, date__lte=today
-    )
-    # One pass over the recent rows (an index-only scan on PostgreSQL): last week's minutes,
-    # the last attended and last absent dates, and unexcused absences per rule window.
-    rule_weeks = sorted({p.absence_review_weeks for p in programs.values()})
-    totals = {
-        r["episode_id"]: r
-        for r in recent.values("episode_id").annotate(
-            week_minutes=Sum("minutes", filter=Q(date__gte=last_week, date__lte=week_end)),
-            last_attended=Max("date", filter=Q(status__in=list(ATTENDED))),
-            last_absent=Max("date", filter=Q(status__in=list(ABSENT))),
-            **{
-                f"unexcused_{w}": Count("id", filter=_unexcused_since(today, w)) for w in rule_weeks
-            },
-            **{
-                f"first_unexcused_{w}": Min("date", filter=_unexcused_since(today, w))
-                for w in rule_weeks
-            },
-        )
-    }
-    # Absences in a row: only episodes whose latest entry is an absence have a streak.
-    streaking = [
-        ep_id
-        for ep_id, t in totals.items()
-        if t["last_absent"]
-        and (t["last_attended"] is None or t["last_absent"] > t["last_attended"])
-    ]
-    absences: dict[int, list[dt.date]] = defaultdict(list)
-    if streaking:
-        for ep_id, day in recent.filter(
-            episode_id__in=streaking, status__in=list(ABSENT)
-        ).values_list("episode_id", "date"):
-            absences[ep_id].append(day)
 
     # Scheduled minutes last week, for episodes enrolled in one track the whole week.
     full_week = dict(
@@ -229,22 +244,33 @@ def flag(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> lis
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=week_end))
         .values_list("episode_id", "track_id")
     )
+    length = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
     track_minutes: dict[int, int] = defaultdict(int)
-    for track_id, starts, ends in Occurrence.objects.filter(
-        track_id__in=set(full_week.values()),
-        date__gte=last_week,
-        date__lte=week_end,
-        status=OccurrenceStatus.SCHEDULED,
-    ).values_list("track_id", "starts_at", "ends_at"):
-        track_minutes[track_id] += _minutes(starts, ends)
+    for track_id, total in (
+        Occurrence.objects.filter(
+            track_id__in=set(full_week.values()),
+            date__gte=last_week,
+            date__lte=week_end,
+            status=OccurrenceStatus.SCHEDULED,
+        )
+        .values("track_id")
+        .annotate(total=Sum(length))
+        .values_list("track_id", "total")
+    ):
+        track_minutes[track_id] = int(total.total_seconds() // 60)
     appointment_minutes: dict[int, int] = defaultdict(int)
-    for ep_id, starts, ends in Appointment.objects.filter(
-        episode_id__in=scope,
-        date__gte=last_week,
-        date__lte=week_end,
-        status=AppointmentStatus.SCHEDULED,
-    ).values_list("episode_id", "starts_at", "ends_at"):
-        appointment_minutes[ep_id] += _minutes(starts, ends)
+    for ep_id, total in (
+        Appointment.objects.filter(
+            episode_id__in=scope,
+            date__gte=last_week,
+            date__lte=week_end,
+            status=AppointmentStatus.SCHEDULED,
+        )
+        .values("episode_id")
+        .annotate(total=Sum(length))
+        .values_list("episode_id", "total")
+    ):
+        appointment_minutes[ep_id] = int(total.total_seconds() // 60)
     contacted = dict(
         Outreach.objects.filter(episode_id__in=scope)
         .values("episode_id")
@@ -252,40 +278,53 @@ def flag(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> lis
         .values_list("episode_id", "last")
     )
 
+    rule_starts = {
+        p.pk: (today - dt.timedelta(weeks=p.absence_review_weeks)).isoformat()
+        for p in programs.values()
+    }
     items = []
-    for ep_id, program_id, phase_target in rows:
+    for ep_id, program_id, phase_target, last_attended, streak, since, weeks, unexcused in rows:
         program = programs[program_id]
-        total = totals.get(ep_id, {})
-        last_attended = total.get("last_attended")
-        item = WorkItem(episode_id=ep_id, program=program, last_attended=last_attended)
-        target = phase_target if phase_target is not None else program.weekly_hours_min
+        reasons: list[str] = []
+        first: dt.date | None = None
         if ep_id in full_week:
-            attended = total.get("week_minutes") or 0
+            target = phase_target if phase_target is not None else program.weekly_hours_min
+            attended = week_minutes(weeks, last_week)
             scheduled = track_minutes[full_week[ep_id]] + appointment_minutes[ep_id]
             if attended < target * 60 and attended < scheduled:
-                item.reasons.append(
+                reasons.append(
                     f"Attended {attended / 60:.1f} h of {target:.1f} h target in the "
                     f"week of {last_week:%d %b} ({scheduled / 60:.1f} h scheduled)."
                 )
-                item.since = week_end
-        after = [d for d in absences.get(ep_id, []) if last_attended is None or d > last_attended]
-        if len(after) >= program.consecutive_absences_follow_up:
-            first = min(after)
-            item.reasons.append(f"{_count(len(after), 'absence')} in a row since {first:%a %d %b}.")
-            item.since = min(item.since or first, first)
-        count = total.get(f"unexcused_{program.absence_review_weeks}") or 0
-        if count >= program.absence_review_count:
-            item.review = True
-            item.reasons.append(
-                f"Attendance rule: {_count(count, 'unexcused absence')} in "
-                f"{program.absence_review_weeks} weeks (review at "
-                f"{program.absence_review_count})."
+                first = week_end
+        if streak and since and streak >= program.consecutive_absences_follow_up:
+            reasons.append(f"{_count(streak, 'absence')} in a row since {since:%a %d %b}.")
+            first = min(first or since, since)
+        review = False
+        if unexcused:
+            rule_start = rule_starts[program_id]
+            recent = [d for d in unexcused.split() if d > rule_start]
+            if len(recent) >= program.absence_review_count:
+                review = True
+                reasons.append(
+                    f"Attendance rule: {_count(len(recent), 'unexcused absence')} in "
+                    f"{program.absence_review_weeks} weeks (review at "
+                    f"{program.absence_review_count})."
+                )
+                earliest = dt.date.fromisoformat(recent[0])
+                first = min(first or earliest, earliest)
+        if reasons:
+            items.append(
+                WorkItem(
+                    episode_id=ep_id,
+                    program=program,
+                    reasons=reasons,
+                    review=review,
+                    since=first,
+                    last_attended=last_attended,
+                    last_contact_at=contacted.get(ep_id),
+                )
             )
-            first = total[f"first_unexcused_{program.absence_review_weeks}"]
-            item.since = min(item.since or first, first)
-        if item.reasons:
-            item.last_contact_at = contacted.get(ep_id)
-            items.append(item)
     items.sort(key=lambda i: (i.followed_up, not i.review, i.since or today, i.episode_id))
     return items
 

@@ -383,6 +383,36 @@ class Attendance(models.Model):
         return self.status in ATTENDED
 
 
+class AttendanceSummary(models.Model):
+    """What the follow-up worklist needs about one episode's recent attendance, kept current by
+    services.record_attendance (one small query per write) so a director's worklist over
+    thousands of patients reads one row each instead of scanning weeks of attendance.
+
+    Derived data: services.rebuild_summaries() recomputes it from Attendance at any time."""
+
+    episode = models.OneToOneField(
+        Episode, on_delete=models.CASCADE, primary_key=True, related_name="attendance_summary"
+    )
+    last_attended = models.DateField(null=True, blank=True)
+    streak = models.PositiveSmallIntegerField(
+        default=0, help_text="Absences since the last attended session."
+    )
+    streak_since = models.DateField(null=True, blank=True)
+    # Plain text, not JSON, so reading thousands of rows costs no per-row decoding:
+    # "2026-11-09=540 2026-11-16=480" and "2026-11-10 2026-11-12".
+    week_minutes = models.TextField(
+        blank=True, help_text="Attended minutes per recent week: “<Monday>=<minutes>” pairs."
+    )
+    unexcused = models.TextField(blank=True, help_text="Dates of recent unexcused absences.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "attendance summaries"
+
+    def __str__(self) -> str:
+        return f"Attendance summary of episode {self.episode_id}"
+
+
 class Outreach(models.Model):
     """A follow-up contact attempt after an absence or low hours (the worklist's "last contact")."""
 

@@ -34,9 +34,11 @@ from .choices import (
     OccurrenceStatus,
     RecordedVia,
 )
+from .ledger import SUMMARY_WEEKS, summarize
 from .models import (
     Appointment,
     Attendance,
+    AttendanceSummary,
     Enrollment,
     Holiday,
     Occurrence,
@@ -868,6 +870,8 @@ def record_attendance(
         {"occurrence": occurrence} if occurrence is not None else {"appointment": appointment}
     )
     with transaction.atomic():
+        # One writer per episode at a time: the summary below is recomputed from its rows.
+        Episode.objects.select_for_update(of=("self",)).filter(pk=episode.pk).first()
         current = (
             Attendance.objects.select_for_update()
             .filter(**lookup, patient_id=episode.patient_id, is_current=True)
@@ -905,6 +909,7 @@ def record_attendance(
             raise ScheduleError(
                 "Attendance was just recorded for this person by someone else; refresh to see it."
             ) from None
+        refresh_summaries([episode.pk])
         record(
             Action.UPDATE if current else Action.CREATE,
             Subject(
@@ -917,6 +922,26 @@ def record_attendance(
             request=request,
         )
     return row
+
+
+def refresh_summaries(episode_ids: Iterable[int], today: dt.date | None = None) -> int:
+    """Recompute the AttendanceSummary of some episodes from their attendance (the attendance
+    service calls this for each write; bulk loaders call it once afterwards)."""
+    ids = list(episode_ids)
+    today = today or timezone.localdate()
+    since = today - dt.timedelta(weeks=SUMMARY_WEEKS)
+    rows: dict[int, list[tuple[dt.date, str, int]]] = {i: [] for i in ids}
+    for ep_id, day, status, minutes in Attendance.objects.filter(
+        episode_id__in=ids, is_current=True, date__gte=since
+    ).values_list("episode_id", "date", "status", "minutes"):
+        rows[ep_id].append((day, status, minutes))
+    with transaction.atomic():
+        AttendanceSummary.objects.filter(episode_id__in=ids).delete()
+        AttendanceSummary.objects.bulk_create(
+            [AttendanceSummary(episode_id=i, **summarize(rows[i], today)) for i in ids],
+            batch_size=1000,
+        )
+    return len(ids)
 
 
 def mark_all_present(request: HttpRequest, occurrence: Occurrence, episodes: list[Episode]) -> int:

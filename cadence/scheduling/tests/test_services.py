@@ -425,3 +425,47 @@ def test_editing_a_series_keeps_occurrence_ids_so_reminders_are_not_repeated(cli
     services.save_series(_request(clinic.director), s, [clinic.clinician_a])
     assert Occurrence.objects.get(series=s, date=day).pk == occ.pk
     assert services.queue_due_reminders(now=three_hours_before) == 0
+
+
+def test_the_attendance_summary_follows_every_write_including_corrections(clinic):
+    from cadence.scheduling.models import AttendanceSummary
+
+    ep = clinic.episode_a
+    s, monday = _past_series(clinic, weeks_back=2)
+    EnrollmentFactory(
+        episode=ep, track=clinic.track_a, starts_on=monday, created_by=clinic.director
+    )
+    occ = list(Occurrence.objects.filter(series=s).order_by("date")[:4])
+    req = _request(clinic.clinician_a)
+    services.record_attendance(req, episode=ep, occurrence=occ[0], status="present")
+    services.record_attendance(req, episode=ep, occurrence=occ[1], status="absent_unexcused")
+    services.record_attendance(req, episode=ep, occurrence=occ[2], status="absent_excused")
+    summary = AttendanceSummary.objects.get(episode=ep)
+    assert (summary.last_attended, summary.streak, summary.streak_since) == (
+        occ[0].date,
+        2,
+        occ[1].date,
+    )
+    assert summary.unexcused == occ[1].date.isoformat()
+    week2 = (monday + dt.timedelta(days=7)).isoformat()
+    assert summary.week_minutes == f"{monday.isoformat()}=60 {week2}=0"
+    # The unexcused absence was a mistake: she came late. The streak shrinks to one.
+    services.record_attendance(
+        req, episode=ep, occurrence=occ[1], status="late", arrived_at=dt.time(18, 30)
+    )
+    summary.refresh_from_db()
+    assert (summary.last_attended, summary.streak, summary.streak_since) == (
+        occ[1].date,
+        1,
+        occ[2].date,
+    )
+    assert summary.unexcused == ""
+    assert summary.week_minutes == f"{monday.isoformat()}=90 {week2}=0"
+    # Rebuilding from scratch gives the same row.
+    services.refresh_summaries([ep.pk])
+    rebuilt = AttendanceSummary.objects.get(episode=ep)
+    assert (rebuilt.streak, rebuilt.week_minutes, rebuilt.unexcused) == (
+        1,
+        f"{monday.isoformat()}=90 {week2}=0",
+        "",
+    )
