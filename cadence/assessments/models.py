@@ -120,7 +120,7 @@ class Placement(models.Model):
     stable_home = models.BooleanField("stable and supportive home", default=False)
     willing_to_attend = models.BooleanField("willing and able to attend", default=False)
     recommended_level = models.CharField(max_length=4)
-    recommended_because = models.CharField(max_length=300)
+    recommended_because = models.TextField()  # six dimensions can drive a level: long text
     chosen_level = models.CharField(max_length=4)
     difference = models.CharField(max_length=12, choices=Difference.choices, blank=True)
     difference_note = models.TextField(blank=True)
