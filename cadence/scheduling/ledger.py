@@ -299,7 +299,9 @@ def flag(episodes: QuerySet[Episode] | Sequence[Episode], today: dt.date) -> lis
                 first = week_end
         if streak and since and streak >= program.consecutive_absences_follow_up:
             reasons.append(f"{_count(streak, 'absence')} in a row since {since:%a %d %b}.")
-            first = min(first or since, since)
+            # A long streak is followed up by a recent contact, not one from its first week.
+            window = max(since, today - dt.timedelta(weeks=program.absence_review_weeks))
+            first = min(first or window, window)
         review = False
         if unexcused:
             rule_start = rule_starts[program_id]

@@ -388,7 +388,8 @@ class AttendanceSummary(models.Model):
     services.record_attendance (one small query per write) so a director's worklist over
     thousands of patients reads one row each instead of scanning weeks of attendance.
 
-    Derived data: services.rebuild_summaries() recomputes it from Attendance at any time."""
+    Derived data: services.refresh_summaries() (or `cadence refresh_attendance_summaries`)
+    recomputes it from Attendance at any time."""
 
     episode = models.OneToOneField(
         Episode, on_delete=models.CASCADE, primary_key=True, related_name="attendance_summary"

@@ -26,6 +26,7 @@ from cadence.programs.querysets import memberships_for
 
 from . import messaging
 from .choices import (
+    ABSENT,
     ATTENDED,
     AppointmentStatus,
     AttendanceStatus,
@@ -246,6 +247,7 @@ def horizon(today: dt.date) -> dt.date:
 # Patients are told about series changes to sessions in the next two weeks; later ones simply
 # show the new time on their schedule and calendar feed.
 NOTICE_DAYS = 14
+SERIES_DROPPED = "No longer on the schedule: the series changed."
 
 
 def regenerate(series: SessionSeries, since: dt.date) -> int:
@@ -265,6 +267,21 @@ def regenerate(series: SessionSeries, since: dt.date) -> int:
     until = horizon(since)
     wanted = set(slot_dates(series.day_list, series.starts_on, series.ends_on, since, until))
     has_attendance = Exists(Attendance.objects.filter(occurrence=OuterRef("pk")))
+    # Sessions an earlier edit dropped come back if their day is wanted again (and are told).
+    restored = set(
+        Occurrence.objects.filter(
+            series=series,
+            slot_date__in=wanted,
+            status=OccurrenceStatus.CANCELLED,
+            change_reason=SERIES_DROPPED,
+            starts_at__gt=now,
+        )
+        .exclude(has_attendance)
+        .values_list("pk", flat=True)
+    )
+    Occurrence.objects.filter(pk__in=restored).update(
+        status=OccurrenceStatus.SCHEDULED, change_reason="", is_detached=False
+    )
     untouched = Occurrence.objects.filter(
         series=series, slot_date__gte=since, is_detached=False, starts_at__gt=now
     ).exclude(has_attendance)
@@ -273,7 +290,7 @@ def regenerate(series: SessionSeries, since: dt.date) -> int:
     for occ in gone:
         if occ.starts_at <= notify_until and occ.status == OccurrenceStatus.SCHEDULED:
             occ.status = OccurrenceStatus.CANCELLED
-            occ.change_reason = "No longer on the schedule: the series changed."
+            occ.change_reason = SERIES_DROPPED
             occ.is_detached = True
             occ.save(update_fields=["status", "change_reason", "is_detached"])
             messaging.queue(
@@ -288,7 +305,7 @@ def regenerate(series: SessionSeries, since: dt.date) -> int:
     for occ in kept:
         starts_at = at_local(occ.slot_date, series.start_time, tz)
         ends_at = at_local(occ.slot_date, series.end_time, tz)
-        changed = (starts_at, ends_at) != (occ.starts_at, occ.ends_at)
+        changed = (starts_at, ends_at) != (occ.starts_at, occ.ends_at) or occ.pk in restored
         soon = occ.starts_at <= notify_until and occ.status == OccurrenceStatus.SCHEDULED
         if changed and soon:
             moved.append(occ)
@@ -416,6 +433,22 @@ def cancel_occurrence(request: HttpRequest, occurrence: Occurrence, reason: str)
     occ.change_reason = reason.strip()[:200]
     occ.is_detached = True
     occ.save(update_fields=["status", "change_reason", "is_detached"])
+    # Absences already taken did not happen: they become "cancelled by program" (the original
+    # rows stay as corrected history), so they count toward no streak or attendance rule.
+    absent = list(
+        occ.attendance.filter(is_current=True, status__in=list(ABSENT)).select_related(
+            "episode__patient"
+        )
+    )
+    _lock_episodes(a.episode_id for a in absent)
+    for row in absent:
+        record_attendance(
+            request,
+            episode=row.episode,
+            status=AttendanceStatus.CANCELLED,
+            occurrence=occ,
+            reason="Session cancelled",
+        )
     messaging.queue(
         MessageKind.CANCELLED, roster_patients(occ), occurrence=occ, about=occ.starts_at
     )
@@ -614,6 +647,7 @@ def room_clashes(
     *,
     exclude_occurrence: int | None = None,
     exclude_appointment: int | None = None,
+    visible_program_ids: frozenset[int] | set[int] | None = None,
 ) -> list[str]:
     tz = room.site.tz
     out = []
@@ -622,7 +656,12 @@ def room_clashes(
     ).select_related("series")
     if exclude_occurrence:
         occs = occs.exclude(pk=exclude_occurrence)
-    out += [f"“{o.series.title}” {_fmt(o.starts_at, o.ends_at, tz)}" for o in occs[:3]]
+    out += [
+        f"“{o.series.title}” {_fmt(o.starts_at, o.ends_at, tz)}"
+        if visible_program_ids is None or o.program_id in visible_program_ids
+        else f"a group {_fmt(o.starts_at, o.ends_at, tz)}"
+        for o in occs[:3]
+    ]
     appts = Appointment.objects.filter(
         room=room, status=AppointmentStatus.SCHEDULED, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
@@ -690,7 +729,13 @@ def find_conflicts(
     if room is not None:
         out += [
             Conflict(f"{room.name} is taken: {c}.")
-            for c in room_clashes(room, starts_at, ends_at, exclude_appointment=exclude_appointment)
+            for c in room_clashes(
+                room,
+                starts_at,
+                ends_at,
+                exclude_appointment=exclude_appointment,
+                visible_program_ids=visible,
+            )
         ]
     s_time, e_time = local_start.time(), local_end.time()
     for c in patient.commitments.filter(weekday=day.weekday()):
@@ -944,15 +989,27 @@ def refresh_summaries(episode_ids: Iterable[int], today: dt.date | None = None) 
     return len(ids)
 
 
+def _lock_episodes(ids: Iterable[int]) -> None:
+    """Row-lock several episodes in primary-key order before writing attendance for them, so a
+    bulk write and single writes (which lock their episode first) cannot deadlock."""
+    list(
+        Episode.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def mark_all_present(request: HttpRequest, occurrence: Occurrence, episodes: list[Episode]) -> int:
     """Mark everyone on the roster who has no attendance yet as present."""
-    done = set(
-        Attendance.objects.filter(occurrence=occurrence, is_current=True).values_list(
-            "patient_id", flat=True
-        )
-    )
     count = 0
     with transaction.atomic():
+        _lock_episodes(ep.pk for ep in episodes)
+        done = set(
+            Attendance.objects.filter(occurrence=occurrence, is_current=True).values_list(
+                "patient_id", flat=True
+            )
+        )
         for ep in episodes:
             if ep.patient_id in done:
                 continue

@@ -7,22 +7,45 @@ from django.db import migrations, models
 from django.utils import timezone
 
 
-def build_summaries(apps, schema_editor):
-    """Summaries for attendance recorded before this migration (in-care episodes)."""
-    from cadence.scheduling.ledger import SUMMARY_WEEKS, summarize
+SUMMARY_WEEKS = 26
+PRESENT = {"present", "late", "left_early"}
+ABSENT = {"absent_excused", "absent_unexcused"}
 
+
+def _summarize(rows, today):
+    """A frozen copy of ledger.summarize as it was when this migration was written."""
+    last_attended = max((d for d, s, _ in rows if s in PRESENT), default=None)
+    after = sorted(
+        d for d, s, _ in rows if s in ABSENT and (last_attended is None or d > last_attended)
+    )
+    monday = today - dt.timedelta(days=today.weekday())
+    first_week = monday - dt.timedelta(weeks=7)
+    weeks = {}
+    for d, _, minutes in rows:
+        if d >= first_week:
+            key = (d - dt.timedelta(days=d.weekday())).isoformat()
+            weeks[key] = weeks.get(key, 0) + minutes
+    return {
+        "last_attended": last_attended,
+        "streak": len(after),
+        "streak_since": after[0] if after else None,
+        "week_minutes": " ".join(f"{w}={m}" for w, m in sorted(weeks.items())),
+        "unexcused": " ".join(sorted(d.isoformat() for d, s, _ in rows if s == "absent_unexcused")),
+    }
+
+
+def build_summaries(apps, schema_editor):
+    """Summaries for attendance recorded before this migration."""
     Attendance = apps.get_model("scheduling", "Attendance")
     Summary = apps.get_model("scheduling", "AttendanceSummary")
     today = timezone.localdate()
     rows = {}
     for ep_id, day, status, minutes in Attendance.objects.filter(
-        is_current=True,
-        date__gte=today - dt.timedelta(weeks=SUMMARY_WEEKS),
-        episode__status__in=["active", "on_hold"],
+        is_current=True, date__gte=today - dt.timedelta(weeks=SUMMARY_WEEKS)
     ).values_list("episode_id", "date", "status", "minutes"):
         rows.setdefault(ep_id, []).append((day, status, minutes))
     Summary.objects.bulk_create(
-        [Summary(episode_id=i, **summarize(r, today)) for i, r in rows.items()], batch_size=1000
+        [Summary(episode_id=i, **_summarize(r, today)) for i, r in rows.items()], batch_size=1000
     )
 
 

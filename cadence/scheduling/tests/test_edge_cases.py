@@ -63,16 +63,43 @@ def test_series_time_change_tells_the_roster_about_the_next_two_weeks_only(clini
     assert soon == 14
 
 
-def test_dropping_a_day_cancels_soon_sessions_with_notice_and_removes_later_ones(clinic, daily):
+def _dropping_tomorrows_weekday(clinic, daily):
+    """Drop tomorrow's weekday from the daily series; returns (kept before, soon, later)."""
+    dropped = (timezone.localdate(timezone=NY) + dt.timedelta(days=1)).weekday()
+    now = timezone.now()
+    on_day = [
+        o
+        for o in Occurrence.objects.filter(series=daily, starts_at__gt=now)
+        if o.date.weekday() == dropped
+    ]
+    soon = [o.pk for o in on_day if o.starts_at <= now + dt.timedelta(days=services.NOTICE_DAYS)]
     before = Occurrence.objects.filter(series=daily).count()
-    daily.days = "012345"  # no more Sundays
+    daily.days = "".join(str(d) for d in range(7) if d != dropped)
     services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
-    sundays = Occurrence.objects.filter(series=daily, slot_date__week_day=1)  # Sunday
-    soon = timezone.now() + dt.timedelta(days=services.NOTICE_DAYS)
-    assert all(o.status == OccurrenceStatus.CANCELLED for o in sundays)
-    assert all(o.starts_at <= soon for o in sundays)
-    assert sundays.count() == _notices(MessageKind.CANCELLED) == 2
-    assert Occurrence.objects.filter(series=daily).count() == before - 14 + 2
+    return dropped, before, soon, len(on_day)
+
+
+def test_dropping_a_day_cancels_soon_sessions_with_notice_and_removes_later_ones(clinic, daily):
+    dropped, before, soon, on_day = _dropping_tomorrows_weekday(clinic, daily)
+    left = [o for o in Occurrence.objects.filter(series=daily) if o.date.weekday() == dropped]
+    assert sorted(o.pk for o in left) == sorted(soon)
+    assert {(o.status, o.change_reason) for o in left} == {
+        (OccurrenceStatus.CANCELLED, services.SERIES_DROPPED)
+    }
+    assert len(soon) == 2  # tomorrow and a week later fall within the 14 days
+    assert _notices(MessageKind.CANCELLED) == 2  # patient A: one text each
+    assert Occurrence.objects.filter(series=daily).count() == before - on_day + 2
+
+
+def test_restoring_a_dropped_day_brings_its_sessions_back_and_says_so(clinic, daily):
+    _, before, soon, _ = _dropping_tomorrows_weekday(clinic, daily)
+    daily.days = "0123456"
+    services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
+    back = Occurrence.objects.filter(pk__in=soon)
+    assert {o.status for o in back} == {OccurrenceStatus.SCHEDULED}
+    assert {o.is_detached for o in back} == {False}
+    assert Occurrence.objects.filter(series=daily).count() == before
+    assert _notices(MessageKind.MOVED) == 2  # "your appointment is now on …" for each
 
 
 def test_editing_a_series_leaves_a_session_that_already_started(clinic, daily):
@@ -287,3 +314,62 @@ def test_a_non_ascii_digit_track_parameter_is_ignored(clinic):
         reverse("scheduling:series_new", args=[clinic.program_a.pk]) + "?track=²"
     )
     assert response.status_code == 200
+
+
+def test_cancelling_after_absences_were_taken_turns_them_into_cancelled_by_program(clinic):
+    from cadence.scheduling.models import AttendanceSummary
+
+    today = timezone.localdate(timezone=NY)
+    s = SeriesFactory(
+        track=clinic.track_a, days="0123456", starts_on=today - dt.timedelta(days=3), room=None
+    )
+    services.materialize(s, since=today - dt.timedelta(days=3), until=today)
+    EnrollmentFactory(
+        episode=clinic.episode_a,
+        track=clinic.track_a,
+        starts_on=today - dt.timedelta(days=3),
+        created_by=clinic.director,
+    )
+    past = Occurrence.objects.get(series=s, date=today - dt.timedelta(days=1))
+    services.record_attendance(
+        _request(clinic.clinician_a),
+        episode=clinic.episode_a,
+        occurrence=past,
+        status="absent_unexcused",
+    )
+    assert AttendanceSummary.objects.get(episode=clinic.episode_a).streak == 1
+    services.cancel_occurrence(_request(clinic.director), past, "Building closed: no heat")
+    rows = list(past.attendance.order_by("pk"))
+    assert [(r.status, r.is_current) for r in rows] == [
+        ("absent_unexcused", False),
+        ("cancelled", True),
+    ]
+    summary = AttendanceSummary.objects.get(episode=clinic.episode_a)
+    assert (summary.streak, summary.unexcused) == (0, "")
+
+
+def test_a_long_streak_needs_a_recent_contact_to_count_as_followed_up(clinic):
+    from cadence.scheduling import ledger
+    from cadence.scheduling.models import AttendanceSummary, Outreach
+
+    today = dt.date(2026, 11, 20)
+    AttendanceSummary.objects.create(
+        episode=clinic.episode_a,
+        last_attended=dt.date(2026, 9, 18),
+        streak=18,
+        streak_since=dt.date(2026, 9, 21),
+    )
+    contact = Outreach.objects.create(
+        episode=clinic.episode_a,
+        contacted_at=dt.datetime(2026, 9, 22, 15, tzinfo=dt.UTC),
+        method="phone",
+        outcome="reached",
+        recorded_by=clinic.clinician_a,
+    )
+    [item] = ledger.flag([clinic.episode_a], today)
+    assert item.reasons == ["18 absences in a row since Mon 21 Sep."]
+    assert item.followed_up is False  # a call in September does not cover November
+    contact.contacted_at = dt.datetime(2026, 11, 2, 15, tzinfo=dt.UTC)
+    contact.save()
+    [item] = ledger.flag([clinic.episode_a], today)
+    assert item.followed_up is True  # within the program's 4-week window
