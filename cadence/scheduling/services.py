@@ -256,8 +256,9 @@ def regenerate(series: SessionSeries, since: dt.date) -> int:
 
     Occurrences that still fall on a meeting day are updated in place (same id, so a reminder
     already sent for an unchanged time is not sent again); those within NOTICE_DAYS whose time
-    changed send a change notice. Ones on days the series no longer meets are cancelled with a
-    notice when they are within NOTICE_DAYS, else removed. Missing ones are created.
+    or place changed send a change notice. Ones on days the series no longer meets are
+    cancelled with a notice when they are within NOTICE_DAYS, else removed. Missing ones are
+    created.
     Occurrences that started, have attendance, or were cancelled or moved on their own are
     left alone."""
     program = series.track.program
@@ -305,7 +306,11 @@ def regenerate(series: SessionSeries, since: dt.date) -> int:
     for occ in kept:
         starts_at = at_local(occ.slot_date, series.start_time, tz)
         ends_at = at_local(occ.slot_date, series.end_time, tz)
-        changed = (starts_at, ends_at) != (occ.starts_at, occ.ends_at) or occ.pk in restored
+        changed = (
+            (starts_at, ends_at) != (occ.starts_at, occ.ends_at)
+            or (series.room_id, series.telehealth_url) != (occ.room_id, occ.telehealth_url)
+            or occ.pk in restored
+        )
         soon = occ.starts_at <= notify_until and occ.status == OccurrenceStatus.SCHEDULED
         if changed and soon:
             moved.append(occ)

@@ -373,3 +373,11 @@ def test_a_long_streak_needs_a_recent_contact_to_count_as_followed_up(clinic):
     contact.save()
     [item] = ledger.flag([clinic.episode_a], today)
     assert item.followed_up is True  # within the program's 4-week window
+
+
+def test_a_series_moving_to_another_room_tells_the_roster_about_the_next_two_weeks(clinic, daily):
+    daily.room = clinic.track_a.room
+    daily.telehealth_url = ""
+    services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
+    assert _notices(MessageKind.MOVED) == 14
+    assert Occurrence.objects.filter(series=daily, room=clinic.track_a.room).exists()
