@@ -73,6 +73,7 @@ class CalendarItem:
     capacity: int | None = None
     enrolled: int | None = None
     marked: int = 0
+    zone_note: str = ""  # "Denver time" when not the page's zone
 
     @property
     def day(self) -> dt.date:
@@ -80,7 +81,8 @@ class CalendarItem:
 
     @property
     def time_label(self) -> str:
-        return f"{self.starts:%H:%M}–{self.ends:%H:%M}"
+        label = f"{self.starts:%H:%M}–{self.ends:%H:%M}"
+        return f"{label} ({self.zone_note})" if self.zone_note else label
 
     @property
     def moved_label(self) -> str:
@@ -105,17 +107,31 @@ def _where(room: Room | None, telehealth_url: str) -> str:
     return "Telehealth" if telehealth_url else ""
 
 
+def _zone(obj: Occurrence | Appointment) -> zoneinfo.ZoneInfo:
+    """A session is always shown at its own site's wall-clock time (callers select_related
+    program__site)."""
+    return obj.program.site.tz
+
+
+def _zone_note(zone: zoneinfo.ZoneInfo, page_tz: zoneinfo.ZoneInfo) -> str:
+    """“Denver time” when a session's zone differs from the zone the page is shown in."""
+    if zone.key == page_tz.key:
+        return ""
+    return f"{zone.key.split('/')[-1].replace('_', ' ')} time"
+
+
 def group_items(
     occurrences: Iterable[Occurrence], tz: zoneinfo.ZoneInfo, *, with_facilitators: bool = False
 ) -> list[CalendarItem]:
     items = []
     for o in occurrences:
+        zone = _zone(o)
         items.append(
             CalendarItem(
                 kind="group",
                 pk=o.pk,
-                starts=o.starts_at.astimezone(tz),
-                ends=o.ends_at.astimezone(tz),
+                starts=o.starts_at.astimezone(zone),
+                ends=o.ends_at.astimezone(zone),
                 title=o.series.title,
                 url=reverse("scheduling:session", args=[o.pk]),
                 topic=o.topic.title if o.topic else "",
@@ -123,13 +139,14 @@ def group_items(
                 telehealth_url=o.telehealth_url,
                 cancelled=o.is_cancelled,
                 reason=o.change_reason,
-                moved_from=o.moved_from.astimezone(tz) if o.moved_from else None,
+                moved_from=o.moved_from.astimezone(zone) if o.moved_from else None,
                 facilitators=(
                     [u.get_full_name() or u.username for u in o.facilitators.all()]
                     if with_facilitators
                     else []
                 ),
                 capacity=o.capacity,
+                zone_note=_zone_note(zone, tz),
             )
         )
     return items
@@ -138,23 +155,27 @@ def group_items(
 def appointment_items(
     appointments: Iterable[Appointment], tz: zoneinfo.ZoneInfo, *, show_names: bool
 ) -> list[CalendarItem]:
-    return [
-        CalendarItem(
-            kind="appointment",
-            pk=a.pk,
-            starts=a.starts_at.astimezone(tz),
-            ends=a.ends_at.astimezone(tz),
-            title=a.get_kind_display(),
-            url=reverse("scheduling:appointment", args=[a.pk]),
-            where=_where(a.room, a.telehealth_url),
-            telehealth_url=a.telehealth_url,
-            cancelled=a.is_cancelled,
-            reason=a.change_reason,
-            clinician=a.clinician.get_full_name() or a.clinician.username,
-            patient_name=a.patient.display_name if show_names else "",
+    items = []
+    for a in appointments:
+        zone = _zone(a)
+        items.append(
+            CalendarItem(
+                kind="appointment",
+                pk=a.pk,
+                starts=a.starts_at.astimezone(zone),
+                ends=a.ends_at.astimezone(zone),
+                title=a.get_kind_display(),
+                url=reverse("scheduling:appointment", args=[a.pk]),
+                where=_where(a.room, a.telehealth_url),
+                telehealth_url=a.telehealth_url,
+                cancelled=a.is_cancelled,
+                reason=a.change_reason,
+                clinician=a.clinician.get_full_name() or a.clinician.username,
+                patient_name=a.patient.display_name if show_names else "",
+                zone_note=_zone_note(zone, tz),
+            )
         )
-        for a in appointments
-    ]
+    return items
 
 
 def _sorted(items: list[CalendarItem]) -> list[CalendarItem]:
@@ -196,13 +217,13 @@ def sessions_for(user: Any, day: dt.date, site: Site | None) -> list[CalendarIte
     occurrences = list(
         occurrences_visible_to(user)
         .filter(facilitators=user, starts_at__gte=start, starts_at__lt=end)
-        .select_related("series", "topic", "room")
+        .select_related("series", "topic", "room", "program__site")
         .distinct()
     )
     appointments = list(
         appointments_visible_to(user)
         .filter(clinician=user, starts_at__gte=start, starts_at__lt=end)
-        .select_related("clinician", "patient", "room")
+        .select_related("clinician", "patient", "room", "program__site")
     )
     enrolled = _enrolled_counts(occurrences)
     marked: dict[tuple[str, int], int] = defaultdict(int)
@@ -400,14 +421,16 @@ def week(request: HttpRequest) -> HttpResponse:
 
     items = _sorted(
         group_items(
-            occurrences.select_related("series", "topic", "room")
+            occurrences.select_related("series", "topic", "room", "program__site")
             .prefetch_related("facilitators")
             .distinct(),
             tz,
             with_facilitators=True,
         )
         + appointment_items(
-            appointments.select_related("clinician", "patient", "room"), tz, show_names=show_names
+            appointments.select_related("clinician", "patient", "room", "program__site"),
+            tz,
+            show_names=show_names,
         )
     )
     by_day: dict[dt.date, list[CalendarItem]] = defaultdict(list)

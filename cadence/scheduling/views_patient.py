@@ -83,7 +83,7 @@ def chart_schedule(request: HttpRequest, patient_pk: int) -> HttpResponse:
     occurrences = (
         list(
             Occurrence.objects.filter(track_id__in=tracks, date__gte=today, date__lte=last_day)
-            .select_related("series", "topic", "room")
+            .select_related("series", "topic", "room", "program__site")
             .order_by("starts_at", "id")
         )
         if tracks
@@ -98,7 +98,7 @@ def chart_schedule(request: HttpRequest, patient_pk: int) -> HttpResponse:
             starts_at__gte=day_bounds(today, tz_here)[0],
             starts_at__lt=day_bounds(last_day, tz_here)[1],
         )
-        .select_related("clinician", "patient", "room")
+        .select_related("clinician", "patient", "room", "program__site")
     )
     show_names = shows_names(request.user)
     weeks = ledger.weekly_hours(

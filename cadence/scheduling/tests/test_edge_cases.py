@@ -381,3 +381,23 @@ def test_a_series_moving_to_another_room_tells_the_roster_about_the_next_two_wee
     services.save_series(_request(clinic.director), daily, [clinic.clinician_a])
     assert _notices(MessageKind.MOVED) == 14
     assert Occurrence.objects.filter(series=daily, room=clinic.track_a.room).exists()
+
+
+def test_sessions_show_their_own_sites_wall_clock_time_whatever_site_you_work_at(clinic):
+    day = dt.date(2026, 12, 7)
+    for track, start, end in (
+        (clinic.track_a, dt.time(18), dt.time(19)),  # New York
+        (clinic.track_b, dt.time(9), dt.time(12)),  # Denver
+    ):
+        s = SeriesFactory(
+            track=track, days="0", starts_on=day, start_time=start, end_time=end, room=None
+        )
+        s.facilitators.set([clinic.director])
+        services.materialize(s, since=day, until=day)
+    client = login(clinic.director)
+    for site in (clinic.program_a.site, clinic.program_b.site):
+        client.post(reverse("programs:switch_site"), {"site": site.pk})
+        body = client.get(reverse("scheduling:my_day") + "?day=2026-12-07").content.decode()
+        here_ny = site == clinic.program_a.site
+        assert ("18:00–19:00" if here_ny else "18:00–19:00 (New York time)") in body
+        assert ("09:00–12:00 (Denver time)" if here_ny else "09:00–12:00") in body
