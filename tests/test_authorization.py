@@ -125,6 +125,9 @@ def clinic(db: Any) -> Clinic:
         capacity=12,
     )
     c.track_a2 = TrackFactory(program=c.program_a, name="Morning")  # type: ignore[attr-defined]
+    c.holiday_a = Holiday.objects.create(  # type: ignore[attr-defined]
+        program=c.program_a, date=today + dt.timedelta(days=30), name="Staff training day"
+    )
     return c
 
 
@@ -205,6 +208,11 @@ ROUTES: dict[str, Route] = {
     ),
     "scheduling:holiday_add": (lambda c: [c.program_a.pk], SCHEDULE_EDITORS, 405),
     "scheduling:availability": (lambda c: [], CASELOAD_AND_DIRECTOR, 200),
+    "scheduling:holiday_remove": (
+        lambda c: [c.program_a.pk, c.holiday_a.pk],
+        SCHEDULE_EDITORS,
+        405,
+    ),
 }
 # Routes open to anonymous visitors: their arguments and the status a GET gets. (A calendar
 # feed URL carries its own secret; an unknown token is a 404.)
@@ -565,6 +573,11 @@ WRITES: dict[
     "scheduling:holiday_add": (
         lambda c: [c.program_a.pk],
         lambda c: {"date": _in(40), "name": "Staff training day"},
+        SCHEDULE_EDITORS,
+    ),
+    "scheduling:holiday_remove": (
+        lambda c: [c.program_a.pk, c.holiday_a.pk],
+        lambda c: {},
         SCHEDULE_EDITORS,
     ),
     "scheduling:availability": (

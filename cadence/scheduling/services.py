@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -395,6 +395,23 @@ def materialize(series: SessionSeries, since: dt.date, until: dt.date) -> int:
     return len(created)
 
 
+def start_planned_moves(today: dt.date | None = None) -> int:
+    """Point each episode at the track it is enrolled in today (planned moves take effect on
+    their start date; run by the schedule tick)."""
+    moved = 0
+    for enr in (
+        Enrollment.objects.filter(
+            ends_on__isnull=True, starts_on__lte=today or timezone.localdate()
+        )
+        .exclude(episode__track_id=F("track_id"))
+        .select_related("episode")
+    ):
+        enr.episode.track_id = enr.track_id
+        enr.episode.save(update_fields=["track", "updated_at"])
+        moved += 1
+    return moved
+
+
 def extend_horizon(today: dt.date | None = None) -> int:
     """Keep every current series generated through the horizon (the daily tick)."""
     total = 0
@@ -562,6 +579,44 @@ def add_holiday(request: HttpRequest, program: Program, day: dt.date, name: str)
     return holiday
 
 
+@transaction.atomic
+def remove_holiday(request: HttpRequest, holiday: Holiday) -> int:
+    """Reopen the program on a holiday: its sessions that have not started come back, and
+    their rosters are told. Returns how many sessions were restored."""
+    closed = f"Program closed: {holiday.name}"
+    has_attendance = Exists(Attendance.objects.filter(occurrence=OuterRef("pk")))
+    restored = list(
+        Occurrence.objects.filter(
+            program_id=holiday.program_id,
+            date=holiday.date,
+            status=OccurrenceStatus.CANCELLED,
+            change_reason=closed,
+            starts_at__gt=timezone.now(),
+        )
+        .exclude(has_attendance)
+        .select_for_update()
+    )
+    for occ in restored:
+        occ.status = OccurrenceStatus.SCHEDULED
+        occ.change_reason = ""
+        occ.is_detached = False
+        occ.save(update_fields=["status", "change_reason", "is_detached"])
+        messaging.queue(
+            MessageKind.MOVED, roster_patients(occ), occurrence=occ, about=occ.starts_at
+        )
+    record(
+        Action.UPDATE,
+        Subject(
+            "holiday",
+            str(holiday.pk),
+            f"Holiday removed; {len(restored)} sessions restored on {holiday.date:%Y-%m-%d}",
+        ),
+        request=request,
+    )
+    holiday.delete()
+    return len(restored)
+
+
 # --- Enrollment -------------------------------------------------------------------------------
 
 
@@ -590,7 +645,36 @@ def enroll(
             raise ScheduleError(f"{locked_track} is not active.")
         if ep.admission_date and starts_on < ep.admission_date:
             raise ScheduleError("Enrollment cannot start before the admission date.")
+        today = local_today(locked_track.program.site.time_zone)
         current = Enrollment.objects.filter(episode=ep, ends_on__isnull=True).first()
+        if current is not None and current.starts_on > today:
+            # A planned move that has not started yet: this request replaces it, and going
+            # back to the track the patient is in now simply cancels it.
+            previous = Enrollment.objects.filter(
+                episode=ep, ends_on=current.starts_on - dt.timedelta(days=1)
+            ).first()
+            planned = current.track
+            current.delete()
+            current = previous
+            if previous is not None:
+                previous.ends_on = None
+                previous.save(update_fields=["ends_on"])
+                if previous.track_id == locked_track.pk:
+                    record(
+                        Action.UPDATE,
+                        Subject(
+                            "enrollment",
+                            str(previous.pk),
+                            f"Planned move to {planned} cancelled",
+                            ep.patient_id,
+                            ep.patient.mrn,
+                        ),
+                        request=request,
+                    )
+                    if ep.track_id != previous.track_id:
+                        ep.track_id = previous.track_id
+                        ep.save(update_fields=["track", "updated_at"])
+                    return previous
         if current is not None:
             if current.track_id == locked_track.pk:
                 raise ScheduleError(f"The patient is already enrolled in {locked_track}.")
@@ -616,8 +700,9 @@ def enroll(
             reason=reason.strip()[:200],
             created_by=acting_user(request),
         )
-        ep.track = locked_track
-        ep.save(update_fields=["track", "updated_at"])
+        if starts_on <= today:  # a future move takes effect with the daily tick
+            ep.track = locked_track
+            ep.save(update_fields=["track", "updated_at"])
         summary = (
             f"Moved from {current.track} to {locked_track}"
             if current
@@ -868,7 +953,11 @@ def cancel_appointment(request: HttpRequest, appointment: Appointment, reason: s
 
 # --- Attendance -------------------------------------------------------------------------------
 
-EARLY_MINUTES = 60  # attendance can be taken from an hour before a session starts
+EARLY_MINUTES = 60
+TIME_NEEDED = {
+    AttendanceStatus.LATE: "The session has ended: give the time they arrived.",
+    AttendanceStatus.LEFT_EARLY: "The session has ended: give the time they left.",
+}  # attendance can be taken from an hour before a session starts
 
 
 def record_attendance(
@@ -901,10 +990,17 @@ def record_attendance(
             raise ScheduleError(
                 f"The {label} time must be within the session, {start_l:%H:%M}–{end_l:%H:%M}."
             )
+    # While the session runs, "late" and "left early" default to now; afterwards "now" says
+    # nothing about when the person came or went, so the time must be given.
+    ended = timezone.now() >= session.ends_at
     if status == AttendanceStatus.LATE and arrived_at is None:
+        if ended:
+            raise ScheduleError(TIME_NEEDED[AttendanceStatus.LATE])
         arrived_at = timezone.localtime(timezone.now(), tz).time().replace(second=0, microsecond=0)
         arrived_at = min(max(arrived_at, start_l.time()), end_l.time())
     if status == AttendanceStatus.LEFT_EARLY and left_at is None:
+        if ended:
+            raise ScheduleError(TIME_NEEDED[AttendanceStatus.LEFT_EARLY])
         left_at = timezone.localtime(timezone.now(), tz).time().replace(second=0, microsecond=0)
         left_at = min(max(left_at, start_l.time()), end_l.time())
     if occurrence is not None:

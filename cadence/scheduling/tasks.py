@@ -78,8 +78,9 @@ def send_patient_message(message_id: int) -> str:
 def schedule_tick() -> str:
     """Extend the occurrence horizon and queue reminders that are due (run every few minutes
     by `cadence schedule_tick`)."""
-    from .services import extend_horizon, queue_due_reminders
+    from .services import extend_horizon, queue_due_reminders, start_planned_moves
 
+    start_planned_moves()
     created = extend_horizon()
     queued = queue_due_reminders()
     return f"{created} occurrences, {queued} reminders"

@@ -37,5 +37,10 @@ urlpatterns = [
     path("programs/<int:pk>/series/new/", views_setup.series_edit, name="series_new"),
     path("programs/<int:pk>/series/<int:series_pk>/", views_setup.series_edit, name="series_edit"),
     path("programs/<int:pk>/holidays/", views_setup.holiday_add, name="holiday_add"),
+    path(
+        "programs/<int:pk>/holidays/<int:holiday_pk>/remove/",
+        views_setup.holiday_remove,
+        name="holiday_remove",
+    ),
     path("availability/", views_setup.availability, name="availability"),
 ]

@@ -121,7 +121,10 @@ def chart_schedule(request: HttpRequest, patient_pk: int) -> HttpResponse:
         sections.append(
             {
                 "episode": episode,
-                "current": next((en for en in history if en.ends_on is None), None),
+                "current": next((en for en in history if en.covers(today)), None),
+                "planned": next(
+                    (en for en in history if en.ends_on is None and en.starts_on > today), None
+                ),
                 "history": list(reversed(history)),
                 "upcoming": upcoming,
                 "weeks": list(reversed(weeks.get(episode.pk, []))),
@@ -178,7 +181,10 @@ def enroll(request: HttpRequest, patient_pk: int, episode_pk: int) -> HttpRespon
         .select_related("track", "created_by")
         .order_by("-starts_on", "-id")
     )
-    current = next((en for en in history if en.ends_on is None), None)
+    # The enrollment in force today (or, before the first one starts, the open one).
+    current = next((en for en in history if en.covers(today)), None) or next(
+        (en for en in history if en.ends_on is None), None
+    )
     form = EnrollForm(
         request.POST or None, tracks=tracks, seats=seats, today=today, moving=current is not None
     )

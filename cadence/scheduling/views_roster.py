@@ -87,6 +87,7 @@ class RosterRow:
     history: list[Attendance]  # earlier entries, oldest first; kept when corrected
     on_roster: bool = True
     error: str = ""
+    ask_time: str = ""  # "late" or "left_early": the time must be typed in
 
     @property
     def patient(self) -> Patient:
@@ -237,8 +238,9 @@ def mark(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
             error = RACE_MESSAGE
     else:
         error = form.first_error()
+    ask_time = next((st for st, text in services.TIME_NEEDED.items() if text == error), "")
     if request.htmx:  # type: ignore[attr-defined]
-        return _row_response(request, occurrence, episode, error)
+        return _row_response(request, occurrence, episode, error, ask_time)
     if error:
         messages.error(request, f"{episode.patient.display_name}: {error}")
     else:
@@ -247,12 +249,18 @@ def mark(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
 
 
 def _row_response(
-    request: HttpRequest, occurrence: Occurrence, episode: Episode, error: str
+    request: HttpRequest,
+    occurrence: Occurrence,
+    episode: Episode,
+    error: str,
+    ask_time: str = "",
 ) -> HttpResponse:
-    """The one row that changed, and the counts at the top swapped out of band."""
+    """The one row that changed, and the counts at the top swapped out of band. `ask_time`:
+    the status ("late" or "left_early") whose time must be typed in."""
     rows = _rows(occurrence, roster_episodes(occurrence))
     row = next(r for r in rows if r.episode.pk == episode.pk)
     row.error = error
+    row.ask_time = ask_time
     context = {**_row_context(request, occurrence), "row": row}
     html = render_to_string(ROW_TEMPLATE, context, request=request)
     html += render_to_string(

@@ -268,6 +268,7 @@ def holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
             holiday = services.add_holiday(request, program, day, name)
         except ScheduleError as e:
             form.add_error(None, str(e))
+            messages.error(request, f"The holiday was not added: {e}")
         else:
             cancelled = Occurrence.objects.filter(
                 program=program,
@@ -282,9 +283,26 @@ def holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
                 f"{plural} cancelled" + ("; enrolled patients are told." if cancelled else "."),
             )
             return _back(program, "holidays")
+    if not form.is_valid():
+        messages.error(request, "The holiday was not added: see the Holidays section below.")
     return render(
         request, "scheduling/setup_program.html", _schedule_context(request, program, form)
     )
+
+
+@require_capability(EDIT_SCHEDULE)
+@require_POST
+def holiday_remove(request: HttpRequest, pk: int, holiday_pk: int) -> HttpResponse:
+    program = get_program_for_user(request, pk, EDIT_SCHEDULE)
+    holiday = get_or_deny(request, program.holidays.all(), holiday_pk, "holiday")
+    restored = services.remove_holiday(request, holiday)
+    messages.success(
+        request,
+        f"{program} is open on {holiday.date:%a %d %b %Y} again: {restored} "
+        f"session{'s' if restored != 1 else ''} restored"
+        + ("; enrolled patients are told." if restored else "."),
+    )
+    return _back(program, "holidays")
 
 
 # --- Staff availability -----------------------------------------------------------------------

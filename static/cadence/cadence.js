@@ -6,6 +6,12 @@
     var el = event.target;
     if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) { el.form.submit(); }
   });
+  // Forms marked data-confirm ask before a change that tells patients (closing a day).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
   // Inactivity: after the site's idle timeout with no input, reload; the server then signs
   // the person out and the screen no longer shows patient information.
   var seconds = parseInt(document.body.getAttribute("data-idle-seconds") || "0", 10);

@@ -401,3 +401,87 @@ def test_sessions_show_their_own_sites_wall_clock_time_whatever_site_you_work_at
         here_ny = site == clinic.program_a.site
         assert ("18:00–19:00" if here_ny else "18:00–19:00 (New York time)") in body
         assert ("09:00–12:00 (Denver time)" if here_ny else "09:00–12:00") in body
+
+
+def test_a_planned_move_waits_for_its_date_and_can_be_cancelled_or_redated(clinic):
+    morning = TrackFactory(program=clinic.program_a, name="Morning")
+    today = timezone.localdate(timezone=NY)
+    req = _request(clinic.clinician_a)
+    first = services.enroll(req, clinic.episode_a, clinic.track_a, starts_on=dt.date(2026, 10, 5))
+    services.enroll(req, clinic.episode_a, morning, starts_on=today + dt.timedelta(days=6))
+    clinic.episode_a.refresh_from_db()
+    assert clinic.episode_a.track == clinic.track_a  # still Evening until the move starts
+    body = (
+        login(clinic.clinician_a)
+        .get(reverse("scheduling:chart", args=[clinic.patient_a.pk]))
+        .content.decode()
+    )
+    assert "Enrolled in <strong>Evening</strong>" in body
+    assert "Moves to <strong>Morning</strong>" in body
+    # A different date for the same move replaces the planned one.
+    services.enroll(req, clinic.episode_a, morning, starts_on=today + dt.timedelta(days=3))
+    assert list(
+        clinic.episode_a.enrollments.order_by("starts_on").values_list("track__name", "ends_on")
+    ) == [("Evening", today + dt.timedelta(days=2)), ("Morning", None)]
+    # "Moving" back to Evening cancels the plan: one open enrollment, as before.
+    back = services.enroll(req, clinic.episode_a, clinic.track_a, starts_on=today)
+    assert back.pk == first.pk and back.ends_on is None
+    assert clinic.episode_a.enrollments.count() == 1
+    # When a planned move's day comes, the tick points the episode at the new track.
+    services.enroll(req, clinic.episode_a, morning, starts_on=today + dt.timedelta(days=1))
+    assert services.start_planned_moves(today + dt.timedelta(days=1)) == 1
+    clinic.episode_a.refresh_from_db()
+    assert clinic.episode_a.track == morning
+
+
+def test_removing_a_holiday_reopens_its_sessions_and_tells_the_roster(clinic, daily):
+    day = timezone.localdate(timezone=NY) + dt.timedelta(days=3)
+    services.add_holiday(_request(clinic.director), clinic.program_a, day, "Staff retreat")
+    occ = Occurrence.objects.get(series=daily, date=day)
+    assert occ.status == OccurrenceStatus.CANCELLED
+    holiday = clinic.program_a.holidays.get()
+    response = login(clinic.director).post(
+        reverse("scheduling:holiday_remove", args=[clinic.program_a.pk, holiday.pk])
+    )
+    assert response.status_code == 302
+    occ.refresh_from_db()
+    assert (occ.status, occ.change_reason, occ.is_detached) == ("scheduled", "", False)
+    assert not clinic.program_a.holidays.exists()
+    assert _notices(MessageKind.CANCELLED) == 1 and _notices(MessageKind.MOVED) == 1
+
+
+def test_a_refused_holiday_says_so_at_the_top_of_the_page(clinic):
+    response = login(clinic.director).post(
+        reverse("scheduling:holiday_add", args=[clinic.program_a.pk]),
+        {"date": "2020-01-01", "name": "Too late"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.index("The holiday was not added") < body.index('id="holidays"')
+    assert 'value="Too late"' in body
+
+
+def test_late_after_the_session_ended_asks_for_the_arrival_time(clinic):
+    from cadence.scheduling.models import Attendance
+
+    today = timezone.localdate(timezone=NY)
+    s = SeriesFactory(
+        track=clinic.track_a, days="0123456", starts_on=today - dt.timedelta(days=2), room=None
+    )
+    services.materialize(s, since=today - dt.timedelta(days=2), until=today)
+    EnrollmentFactory(
+        episode=clinic.episode_a,
+        track=clinic.track_a,
+        starts_on=today - dt.timedelta(days=2),
+        created_by=clinic.director,
+    )
+    past = Occurrence.objects.get(series=s, date=today - dt.timedelta(days=1))
+    url = reverse("scheduling:mark", args=[past.pk, clinic.episode_a.pk])
+    client = login(clinic.clinician_a)
+    body = client.post(url, {"status": "late"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "The session has ended: give the time they arrived." in body
+    assert 'name="arrived_at" required' in body
+    assert not Attendance.objects.exists()
+    client.post(url, {"status": "late", "arrived_at": "18:25"}, HTTP_HX_REQUEST="true")
+    row = Attendance.objects.get()
+    assert (row.status, row.minutes, row.supersedes_id) == ("late", 35, None)

@@ -4,6 +4,7 @@ import zoneinfo
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from cadence.audit.models import AuditEvent
 from cadence.common.timeutils import local_today
@@ -21,6 +22,9 @@ from cadence.scheduling.tests.factories import (
 )
 from cadence.scheduling.timing import at_local, week_start
 from conftest import login
+
+# Local date at site A (New York) when the tests run.
+TODAY = timezone.localdate(timezone=zoneinfo.ZoneInfo("America/New_York"))
 
 pytestmark = pytest.mark.django_db
 
@@ -159,14 +163,14 @@ def test_schedule_tab_shows_track_history_after_a_move(clinic):
         _request(clinic.clinician_a),
         clinic.episode_a,
         clinic.track_a,
-        starts_on=dt.date(2026, 11, 2),
+        starts_on=TODAY - dt.timedelta(days=21),
         reason="Works days",
     )
     services.enroll(
         _request(clinic.clinician_a),
         clinic.episode_a,
         morning,
-        starts_on=dt.date(2026, 11, 23),
+        starts_on=TODAY,
         reason="New job, night shifts",
     )
     page = (
@@ -174,9 +178,10 @@ def test_schedule_tab_shows_track_history_after_a_move(clinic):
         .get(reverse("scheduling:chart", args=[clinic.patient_a.pk]))
         .content.decode()
     )
-    assert "Enrolled in <strong>Morning</strong> since 2026-11-23" in page
-    assert "<td>Evening</td><td>2026-11-02</td><td>2026-11-22</td><td>Works days</td>" in page
-    assert "<td>Morning</td><td>2026-11-23</td><td>open</td><td>New job, night shifts</td>" in page
+    start, end = TODAY - dt.timedelta(days=21), TODAY - dt.timedelta(days=1)
+    assert f"Enrolled in <strong>Morning</strong> since {TODAY}" in page
+    assert f"<td>Evening</td><td>{start}</td><td>{end}</td><td>Works days</td>" in page
+    assert f"<td>Morning</td><td>{TODAY}</td><td>open</td><td>New job, night shifts</td>" in page
 
 
 @pytest.mark.parametrize("weeks", [1, 10])
@@ -258,14 +263,16 @@ def test_moving_evening_to_morning_keeps_history(clinic):
         _request(clinic.clinician_a),
         clinic.episode_a,
         clinic.track_a,
-        starts_on=dt.date(2026, 11, 2),
+        starts_on=TODAY - dt.timedelta(days=21),
     )
     client = login(clinic.clinician_a)
     form_page = client.get(_enroll_url(clinic)).content.decode()
-    assert "Currently in <strong>Evening</strong> since 2026-11-02" in form_page
+    assert (
+        f"Currently in <strong>Evening</strong> since {TODAY - dt.timedelta(days=21)}" in form_page
+    )
     response = client.post(
         _enroll_url(clinic),
-        {"track": morning.pk, "starts_on": "2026-11-23", "reason": "New job, evening shifts"},
+        {"track": morning.pk, "starts_on": str(TODAY), "reason": "New job, evening shifts"},
     )
     assert response.status_code == 302
     rows = list(
@@ -274,8 +281,8 @@ def test_moving_evening_to_morning_keeps_history(clinic):
         )
     )
     assert rows == [
-        ("Evening", dt.date(2026, 11, 2), dt.date(2026, 11, 22), ""),
-        ("Morning", dt.date(2026, 11, 23), None, "New job, evening shifts"),
+        ("Evening", TODAY - dt.timedelta(days=21), TODAY - dt.timedelta(days=1), ""),
+        ("Morning", TODAY, None, "New job, evening shifts"),
     ]
     clinic.episode_a.refresh_from_db()
     assert clinic.episode_a.track == morning

@@ -27,6 +27,7 @@ class Command(BaseCommand):
             result = tasks.schedule_tick.enqueue()
             self.stdout.write(f"Queued the schedule tick task ({result.id}).")
             return
+        services.start_planned_moves()
         created = services.extend_horizon()
         queued = services.queue_due_reminders()
         self.stdout.write(
