@@ -843,7 +843,8 @@ def find_conflicts(
         out.append(
             Conflict(
                 f"{who} is not available then"
-                + (f" (available {hours} that day)." if hours else " (no hours that day)."),
+                + (f" (available {hours} that day;" if hours else " (no hours that day;")
+                + " weekly hours are set under Schedule → My day → Availability).",
                 overridable=True,
             )
         )

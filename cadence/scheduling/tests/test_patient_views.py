@@ -502,7 +502,7 @@ def test_clinician_outside_availability_can_be_overridden(clinic):
     )
     client = login(clinic.clinician_a)
     page = _conflict_page(_book(clinic, client))
-    assert "is not available then (available 13:00–17:00 that day)." in page
+    assert "is not available then (available 13:00–17:00 that day;" in page
     assert "Book anyway" in page
     assert _book(clinic, client, override="on").status_code == 302
     assert Appointment.objects.count() == 1
@@ -513,7 +513,7 @@ def test_override_does_not_book_over_a_hard_conflict(clinic):
     _appt(clinic, BOOK_DAY, (10, 0), (10, 50), patient=clinic.referred_a, episode=None)
     page = _conflict_page(_book(clinic, override="on"))
     assert "already has a session" in page
-    assert "(no hours that day)" in page
+    assert "(no hours that day;" in page
     assert "Book anyway" not in page
     assert Appointment.objects.count() == 1
 

@@ -363,7 +363,8 @@ def test_conflicts_are_explained_and_only_soft_ones_can_be_overridden(clinic):
             **{**kwargs, "patient": other.patient, "episode": other},
         )
     assert err.value.conflicts[-1].message.endswith(
-        "is not available then (available 09:00–17:00 that day)."
+        "is not available then (available 09:00–17:00 that day; weekly hours are set under "
+        "Schedule → My day → Availability)."
     )
     assert list(clinic.patient_a.appointments.all()) == [appt]
     with pytest.raises(services.ScheduleError, match="end time must be after"):
