@@ -21,6 +21,12 @@ pytestmark = pytest.mark.django_db
 NY = zoneinfo.ZoneInfo("America/New_York")
 
 
+def _a_monday_ahead() -> dt.date:
+    """A Monday two to three weeks from today (booking dates must be near today)."""
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo("America/New_York"))
+    return today + dt.timedelta(days=14 + (7 - today.weekday()) % 7)
+
+
 def _request(user):
     request = RequestFactory().post("/")
     request.user = user
@@ -265,7 +271,7 @@ def test_conflicts_do_not_name_another_programs_group(clinic):
             end=(start + dt.timedelta(hours=1)).time(),
         )
     messages = [c.message for c in err.value.conflicts]
-    assert messages[0] == "The patient is busy Mon 07 Dec 11:00–14:00."  # 9-12 Denver
+    assert messages[0] == f"The patient is busy {day:%a %d %b} 11:00–14:00."  # 9-12 Denver
     assert not any("opioid" in m.lower() for m in messages)
 
 
@@ -384,7 +390,7 @@ def test_a_series_moving_to_another_room_tells_the_roster_about_the_next_two_wee
 
 
 def test_sessions_show_their_own_sites_wall_clock_time_whatever_site_you_work_at(clinic):
-    day = dt.date(2026, 12, 7)
+    day = _a_monday_ahead()
     for track, start, end in (
         (clinic.track_a, dt.time(18), dt.time(19)),  # New York
         (clinic.track_b, dt.time(9), dt.time(12)),  # Denver
@@ -397,7 +403,7 @@ def test_sessions_show_their_own_sites_wall_clock_time_whatever_site_you_work_at
     client = login(clinic.director)
     for site in (clinic.program_a.site, clinic.program_b.site):
         client.post(reverse("programs:switch_site"), {"site": site.pk})
-        body = client.get(reverse("scheduling:my_day") + "?day=2026-12-07").content.decode()
+        body = client.get(reverse("scheduling:my_day") + f"?day={day}").content.decode()
         here_ny = site == clinic.program_a.site
         assert ("18:00–19:00" if here_ny else "18:00–19:00 (New York time)") in body
         assert ("09:00–12:00 (Denver time)" if here_ny else "09:00–12:00") in body

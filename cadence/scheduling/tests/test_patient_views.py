@@ -29,7 +29,8 @@ TODAY = timezone.localdate(timezone=zoneinfo.ZoneInfo("America/New_York"))
 pytestmark = pytest.mark.django_db
 
 NY = zoneinfo.ZoneInfo("America/New_York")
-BOOK_DAY = dt.date(2026, 12, 7)  # a Monday
+BOOK_DAY = TODAY + dt.timedelta(days=14 + (7 - TODAY.weekday()) % 7)  # a Monday ahead
+BOOK = f"{BOOK_DAY:%a %d %b}"
 PAST_MONDAY = dt.date(2026, 11, 16)
 
 
@@ -435,7 +436,7 @@ def _conflict_page(response):
 def test_clinician_double_booked_is_a_hard_conflict(clinic, available):
     _appt(clinic, BOOK_DAY, (10, 30), (11, 20), patient=clinic.referred_a, episode=None)
     page = _conflict_page(_book(clinic))
-    assert "already has a session Mon 07 Dec 10:30–11:20." in page
+    assert f"already has a session {BOOK} 10:30–11:20." in page
     assert "(blocks the booking)" in page
     assert "Book anyway" not in page
     assert 'value="10:00"' in page and 'value="10:50"' in page
@@ -455,7 +456,7 @@ def test_room_double_booked_is_a_hard_conflict(clinic, available):
         room=room,
     )
     page = _conflict_page(_book(clinic, room=room.pk, telehealth_url=""))
-    assert "Office 1 is taken: a booked session Mon 07 Dec 10:00–11:00." in page
+    assert f"Office 1 is taken: a booked session {BOOK} 10:00–11:00." in page
     assert "Book anyway" not in page
     assert Appointment.objects.count() == 1
 
@@ -472,7 +473,7 @@ def test_patient_in_a_group_at_that_time_is_a_hard_conflict(clinic, available):
     )
     services.materialize(series, since=BOOK_DAY, until=BOOK_DAY)
     page = _conflict_page(_book(clinic))
-    assert "The patient is in group “Morning skills” Mon 07 Dec 09:30–10:30." in page
+    assert f"The patient is in group “Morning skills” {BOOK} 09:30–10:30." in page
     assert "Book anyway" not in page
     assert not Appointment.objects.exists()
 
@@ -541,7 +542,7 @@ def test_intake_without_episode_for_a_registered_patient(clinic):
         "booking_for": f"p{clinic.program_a.pk}",
         "kind": AppointmentKind.INDIVIDUAL,
         "clinician": clinic.clinician_a.pk,
-        "date": "2026-12-07",
+        "date": str(BOOK_DAY),
         "start": "10:00",
         "end": "10:50",
         "telehealth_url": "https://video.example.org/intake",

@@ -31,6 +31,12 @@ def _request(user):
     return request
 
 
+def _a_monday_ahead() -> dt.date:
+    """A Monday two to three weeks from today (booking dates must be near today)."""
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo("America/New_York"))
+    return today + dt.timedelta(days=14 + (7 - today.weekday()) % 7)
+
+
 def _past_series(clinic, weeks_back=3, **kw):
     """A Mon/Wed 18:00-19:00 series of track A that started `weeks_back` weeks ago."""
     today = timezone.localdate(timezone=NY)
@@ -311,7 +317,8 @@ def test_attendance_refused_for_people_not_on_the_roster_or_bad_times(clinic):
 
 
 def test_conflicts_are_explained_and_only_soft_ones_can_be_overridden(clinic):
-    day = dt.date(2026, 12, 7)  # a Monday
+    day = _a_monday_ahead()
+    mon = f"{day:%a %d %b}"
     AvailabilityFactory(
         user=clinic.clinician_a, weekday=0, start_time=dt.time(9), end_time=dt.time(17)
     )
@@ -352,8 +359,8 @@ def test_conflicts_are_explained_and_only_soft_ones_can_be_overridden(clinic):
         )
     who = clinic.clinician_a.get_full_name()
     assert [(c.message, c.overridable) for c in err.value.conflicts] == [
-        (f"{who} already has a session Mon 07 Dec 12:00–13:00.", False),
-        ("Group A is taken: a booked session Mon 07 Dec 12:00–13:00.", False),
+        (f"{who} already has a session {mon} 12:00–13:00.", False),
+        (f"Group A is taken: a booked session {mon} 12:00–13:00.", False),
     ]
     with pytest.raises(services.ConflictError) as err:
         services.book_appointment(
