@@ -148,6 +148,11 @@ class SeriesForm(forms.ModelForm[SessionSeries]):
         staff = schedulable_staff([program.pk])
         self.fields["facilitators"].queryset = staff  # type: ignore[attr-defined]
         self.fields["capacity"].initial = program.group_size_cap
+        # The model's hard ceiling is 40; the program's cap is the limit that matters here.
+        self.fields["capacity"].error_messages["max_value"] = (
+            f"Capacity can be at most the program's group size cap of {program.group_size_cap}."
+        )
+        self.fields["capacity"].widget.attrs.update(min=1, max=program.group_size_cap)
         self.no_longer_eligible: list[Any] = []
         if self.instance.pk:
             self.initial["days"] = self.instance.day_list

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cadence.accounts.choices import Role
@@ -341,6 +342,12 @@ def _appointment_page(
             "history": history,
             "mark_form": mark_form,
             "cancel_form": cancel_form or AppointmentCancelForm(),
+            # Same rule as the roster: attendance opens an hour before the start.
+            "opens_at": (appt.starts_at - dt.timedelta(minutes=services.EARLY_MINUTES))
+            .astimezone(tz)
+            .strftime("%a %d %b %H:%M"),
+            "too_early": timezone.now()
+            < appt.starts_at - dt.timedelta(minutes=services.EARLY_MINUTES),
         },
     )
 

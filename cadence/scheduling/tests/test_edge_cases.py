@@ -491,3 +491,49 @@ def test_late_after_the_session_ended_asks_for_the_arrival_time(clinic):
     client.post(url, {"status": "late", "arrived_at": "18:25"}, HTTP_HX_REQUEST="true")
     row = Attendance.objects.get()
     assert (row.status, row.minutes, row.supersedes_id) == ("late", 35, None)
+
+
+def test_a_future_appointment_says_when_attendance_opens_instead_of_offering_it(clinic):
+    from cadence.scheduling.models import Appointment
+
+    starts = timezone.now() + dt.timedelta(days=2)
+    appt = Appointment.objects.create(
+        program=clinic.program_a,
+        patient=clinic.patient_a,
+        episode=clinic.episode_a,
+        kind="individual",
+        clinician=clinic.clinician_a,
+        telehealth_url="https://video.example.org/a",
+        date=timezone.localdate(starts, NY),
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=50),
+        created_by=clinic.clinician_a,
+    )
+    body = (
+        login(clinic.clinician_a)
+        .get(reverse("scheduling:appointment", args=[appt.pk]))
+        .content.decode()
+    )
+    opens = (starts - dt.timedelta(hours=1)).astimezone(NY)
+    assert f"Attendance can be taken from {opens:%a %d %b %H:%M}." in body
+    assert "Record attendance</button>" not in body
+
+
+def test_series_capacity_above_the_program_cap_names_the_cap(clinic):
+    response = login(clinic.director).post(
+        reverse("scheduling:series_new", args=[clinic.program_a.pk]),
+        {
+            "track": clinic.track_a.pk,
+            "title": "Big group",
+            "days": ["0"],
+            "start_time": "18:00",
+            "end_time": "19:00",
+            "telehealth_url": "https://video.example.org/x",
+            "capacity": "99",
+            "starts_on": str(timezone.localdate(timezone=NY)),
+            "facilitators": [clinic.clinician_a.pk],
+        },
+    )
+    body = response.content.decode()
+    assert "Capacity can be at most the program&#x27;s group size cap of 12." in body
+    assert 'value="Big group"' in body
