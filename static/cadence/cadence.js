@@ -12,6 +12,18 @@
     var question = form && form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
+  // Copy buttons (data-copy="#input-id") appear only where the clipboard can be written.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var source = document.querySelector(button.getAttribute("data-copy"));
+      if (!source) { return; }
+      navigator.clipboard.writeText(source.value).then(function () {
+        button.textContent = "Copied";
+      });
+    });
+  });
   // Inactivity: after the site's idle timeout with no input, reload; the server then signs
   // the person out and the screen no longer shows patient information.
   var seconds = parseInt(document.body.getAttribute("data-idle-seconds") || "0", 10);

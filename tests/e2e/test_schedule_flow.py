@@ -128,3 +128,19 @@ def test_series_enrollment_tablet_roster_hours_and_worklist(browser, live_server
     item = page.locator("tr", has_text=clinic.patient_a.sort_name)
     expect(item).to_contain_text(f"1 absence in a row since {occurrence.date:%a %d %b}")
     tablet.close()
+
+
+def test_a_new_calendar_feed_link_is_copied_with_one_click(browser, live_server, live_clinic):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server.url, "clinician_a")
+    page.goto(f"{live_server.url}/schedule/feeds/")
+    page.get_by_role("button", name=re.compile("^Create")).click()
+    link = page.locator("#feed-url").input_value()
+    assert link.startswith(f"{live_server.url}/schedule/feed/") and link.endswith(".ics")
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    context.close()
