@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.programs.querysets import memberships_for
 
 from .models import Appointment, Attendance, Enrollment, Occurrence, SessionSeries, Topic
@@ -34,6 +35,16 @@ def series_visible_to(user: Any) -> QuerySet[SessionSeries]:
 
 def topics_visible_to(user: Any) -> QuerySet[Topic]:
     return Topic.objects.filter(program_id__in=memberships_for(user).program_ids)
+
+
+def enrolled_on(track_ids: list[int], day: dt.date) -> QuerySet[Enrollment]:
+    """Enrollments covering a date in some tracks, of episodes still in care: who is on a
+    session's roster (rosters, reminders and change notices all use this rule)."""
+    return (
+        Enrollment.objects.filter(track_id__in=track_ids, starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .filter(episode__status__in=IN_CARE_STATUSES)
+    )
 
 
 def day_bounds(day: dt.date, tz: Any) -> tuple[dt.datetime, dt.datetime]:

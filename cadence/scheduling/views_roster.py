@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.db import IntegrityError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,7 +22,6 @@ from cadence.audit.access import deny
 from cadence.audit.choices import Action
 from cadence.audit.services import Subject, record
 from cadence.common.timeutils import local_today
-from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
 from cadence.patients.models import Patient
 from cadence.programs.models import Site
@@ -33,7 +32,7 @@ from .access import get_occurrence_for_user
 from .choices import ABSENT, AttendanceStatus, RecordedVia
 from .forms_roster import CancelOccurrenceForm, CheckInForm, MarkForm, MoveOccurrenceForm
 from .models import Attendance, Enrollment, Occurrence
-from .querysets import occurrences_visible_to
+from .querysets import enrolled_on, occurrences_visible_to
 from .services import ScheduleError
 
 ROW_TEMPLATE = "scheduling/partials/_roster_row.html"
@@ -61,15 +60,8 @@ NAME_ORDER = (
 
 
 def _enrolled_on(track_ids: list[int], day: dt.date) -> QuerySet[Enrollment]:
-    """Enrollments covering a date in the given tracks, of episodes still in care (the same
-    rule as services.roster_patients)."""
-    return (
-        Enrollment.objects.filter(track_id__in=track_ids, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-        .filter(episode__status__in=IN_CARE_STATUSES)
-        .select_related("episode__patient")
-        .order_by(*NAME_ORDER)
-    )
+    """The roster rule (querysets.enrolled_on), with patients, in name order."""
+    return enrolled_on(track_ids, day).select_related("episode__patient").order_by(*NAME_ORDER)
 
 
 def roster_episodes(occurrence: Occurrence) -> list[Episode]:

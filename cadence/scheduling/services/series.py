@@ -32,6 +32,7 @@ from ..models import (
     SessionSeries,
     Topic,
 )
+from ..querysets import enrolled_on
 from ..timing import at_local, slot_dates, slot_ordinal
 from .errors import ScheduleError
 
@@ -369,10 +370,7 @@ def materialize(series: SessionSeries, since: dt.date, until: dt.date) -> int:
 def roster_patients(occurrence: Occurrence) -> list[Patient]:
     return [
         e.episode.patient
-        for e in Enrollment.objects.filter(
-            track_id=occurrence.track_id, starts_on__lte=occurrence.date
+        for e in enrolled_on([occurrence.track_id], occurrence.date).select_related(
+            "episode__patient"
         )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=occurrence.date))
-        .filter(episode__status__in=IN_CARE_STATUSES)
-        .select_related("episode__patient")
     ]
