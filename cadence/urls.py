@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cadence.common import views as common_views
-from cadence.scheduling import views_today
+from cadence.notes import views_today
 
 urlpatterns = [
     path("", views_today.today, name="today"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("alerts/", include("cadence.alerts.urls")),
     path("intake/", include("cadence.intake.urls")),
     path("schedule/", include("cadence.scheduling.urls")),
+    path("", include("cadence.plans.urls")),
+    path("", include("cadence.notes.urls")),
+    path("", include("cadence.screens.urls")),
     path("programs/", include("cadence.programs.urls")),
     path("audit/", include("cadence.audit.urls")),
     path("healthz", common_views.healthz, name="healthz"),

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cadence.accounts.tests.factories import PASSWORD, UserFactory
 from cadence.alerts.models import Alert
 from cadence.assessments.models import (
     Diagnosis,
@@ -23,9 +24,16 @@ from cadence.assessments.models import (
 from cadence.audit.models import AuditEvent
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.intake.models import Referral
+from cadence.notes import services as notes
+from cadence.notes.models import Addendum, Note, NoteReturn, NoteTemplate
 from cadence.patients.models import Patient
+from cadence.plans import services as plan_services
+from cadence.plans.models import Intervention as PlanIntervention
+from cadence.plans.models import PlanTemplate, RelapsePreventionPlan, SafetyPlan, TreatmentPlan
+from cadence.plans.models import Problem as PlanProblem
+from cadence.plans.tests.factories import OUTLINE, active_plan, as_user, first_objective
 from cadence.programs.models import Membership, Phase, Program, Room, Site, Track
-from cadence.programs.tests.factories import TrackFactory
+from cadence.programs.tests.factories import MembershipFactory, TrackFactory
 from cadence.scheduling import services as schedule
 from cadence.scheduling.models import (
     Appointment,
@@ -40,6 +48,8 @@ from cadence.scheduling.models import (
     Topic,
 )
 from cadence.scheduling.tests.factories import EnrollmentFactory, SeriesFactory, TopicFactory
+from cadence.screens.models import DrugScreen, ExpectedSubstance, ScreenResult
+from cadence.screens.tests.factories import DrugScreenFactory, ExpectedSubstanceFactory
 from conftest import PERSONAS, Clinic, build_clinic, login
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +83,8 @@ BOOKERS_A = TAKERS_A
 SCHEDULE_EDITORS = {"supervisor", "director"}
 WORKLIST_USERS = {"clinician_a", "clinician_b", "supervisor", "director"}
 CASELOAD_AND_DIRECTOR = {"clinician_a", "clinician_b", "supervisor", "director"}
+WRITERS = {"clinician_a", "clinician_b", "supervisor", "director"}  # notes and plans
+COSIGNERS = {"supervisor", "director"}
 
 
 @pytest.fixture
@@ -128,7 +140,95 @@ def clinic(db: Any) -> Clinic:
     c.holiday_a = Holiday.objects.create(  # type: ignore[attr-defined]
         program=c.program_a, date=today + dt.timedelta(days=30), name="Staff training day"
     )
+    c.plan_a = active_plan(c.episode_a, c.clinician_a)  # type: ignore[attr-defined]  # v1
+    c.plan_draft_a = plan_services.start_review(as_user(c.clinician_a), c.plan_a)  # type: ignore[attr-defined]
+    c.plan_problem_a = PlanProblem.objects.filter(plan=c.plan_draft_a).first()  # type: ignore[attr-defined]
+    c.plan_intervention_a = PlanIntervention.objects.filter(plan=c.plan_draft_a).first()  # type: ignore[attr-defined]
+    c.plan_template_a = PlanTemplate.objects.create(  # type: ignore[attr-defined]
+        program=c.program_a, name="Alcohol", outline=OUTLINE, updated_by=c.director
+    )
+    yesterday = today - dt.timedelta(days=1)
+    trainee = UserFactory(role="clinician", is_trainee=True)
+    MembershipFactory(user=trainee, program=c.program_a)
+    c.note_a = _note(c, c.clinician_a, yesterday, dt.time(9))  # type: ignore[attr-defined]
+    c.note_signed_a = notes.sign_note_verified(  # type: ignore[attr-defined]
+        as_user(c.clinician_a), _note(c, c.clinician_a, yesterday, dt.time(11))
+    )
+    c.note_pending_a = notes.sign_note_verified(  # type: ignore[attr-defined]
+        as_user(trainee), _note(c, trainee, yesterday, dt.time(13))
+    )
+    c.occurrence_a2 = Occurrence.objects.get(series=series, date=today - dt.timedelta(days=2))  # type: ignore[attr-defined]
+    c.group_note_a = _signed_group_note(c)  # type: ignore[attr-defined]
+    c.note_template_a = NoteTemplate.objects.create(  # type: ignore[attr-defined]
+        program=c.program_a, name="DAP", kind="individual", format="dap", updated_by=c.director
+    )
+    c.screen_a = DrugScreenFactory(  # type: ignore[attr-defined]
+        patient=c.patient_a,
+        program=c.program_a,
+        episode=c.episode_a,
+        recorded_by=c.clinician_a,
+        method="lab",
+        status="pending",
+        resulted_by=None,
+        resulted_at=None,
+    )
+    c.expected_a = ExpectedSubstanceFactory(  # type: ignore[attr-defined]
+        patient=c.patient_a,
+        program=c.program_a,
+        recorded_by=c.clinician_a,
+        since=dt.date(2026, 10, 1),
+    )
     return c
+
+
+def _note(c: Clinic, author: Any, day: dt.date, start: dt.time) -> Any:
+    """A draft individual DAP note on episode A, linked to the active plan."""
+    return notes.save_note(
+        as_user(author),
+        c.episode_a,
+        notes.NoteInput(
+            format="dap",
+            service_type="individual_therapy",
+            service_date=day,
+            start=start,
+            end=start.replace(minute=50),
+            sections={"data": "Data.", "assessment": "Assessment.", "plan": "Plan."},
+            risk_level="none",
+            next_steps="Next.",
+            addressed=[first_objective(c.plan_a)],  # type: ignore[attr-defined]
+        ),
+        kind="individual",
+    )
+
+
+def _signed_group_note(c: Clinic) -> Any:
+    """Two days ago: group with patient A present, documented and signed (a chart shows a
+    group note once it is signed)."""
+    schedule.record_attendance(
+        as_user(c.clinician_a),
+        episode=c.episode_a,
+        status="present",
+        occurrence=c.occurrence_a2,  # type: ignore[attr-defined]
+    )
+    note = notes.open_group_note(as_user(c.clinician_a), c.occurrence_a2)  # type: ignore[attr-defined]
+    [entry] = note.entries.all()
+    notes.save_group_note(
+        as_user(c.clinician_a),
+        note,
+        topic=None,
+        shared_content="Refusal skills.",
+        interventions_used="cbt",
+        service_type="group_therapy",
+        entries={
+            entry.pk: notes.EntryInput(
+                "active",
+                "Practised.",
+                "Named two triggers.",
+                first_objective(c.plan_a),  # type: ignore[attr-defined]
+            )
+        },
+    )
+    return notes.sign_note_verified(as_user(c.clinician_a), note)
 
 
 # name -> (args from the clinic, personas allowed, status when allowed)
@@ -221,6 +321,72 @@ PUBLIC: dict[str, tuple[list[Any], int]] = {
     "healthz": ([], 200),
     "scheduling:feed": (["not-a-real-token"], 404),
 }
+ROUTES |= {
+    # Drug screens
+    "screens:chart": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "screens:new": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "screens:detail": (lambda c: [c.screen_a.pk], CLINICAL_A, 200),
+    "screens:results": (lambda c: [c.screen_a.pk], CLINICAL_A, 200),
+    "screens:expected_add": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "screens:expected_end": (lambda c: [c.expected_a.pk], CLINICAL_A, 200),
+    # Plans
+    "plans:chart": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "plans:detail": (lambda c: [c.plan_a.pk], CLINICAL_A, 200),
+    "plans:print": (lambda c: [c.plan_a.pk], CLINICAL_A, 200),
+    "plans:edit": (lambda c: [c.plan_draft_a.pk], CLINICAL_A, 200),
+    "plans:discard": (lambda c: [c.plan_draft_a.pk], CLINICAL_A, 200),
+    "plans:item_add": (lambda c: [c.plan_draft_a.pk, "problem"], CLINICAL_A, 200),
+    "plans:item_edit": (
+        lambda c: [c.plan_draft_a.pk, "problem", c.plan_problem_a.pk],
+        CLINICAL_A,
+        200,
+    ),
+    "plans:item_delete": (
+        lambda c: [c.plan_draft_a.pk, "intervention", c.plan_intervention_a.pk],
+        CLINICAL_A,
+        200,
+    ),
+    # A draft is not waiting for the patient: these redirect to the editor.
+    "plans:patient_sign": (lambda c: [c.plan_draft_a.pk], CLINICAL_A, 302),
+    "plans:patient_declined": (lambda c: [c.plan_draft_a.pk], CLINICAL_A, 302),
+    "plans:reopen": (lambda c: [c.plan_draft_a.pk], CLINICAL_A, 302),
+    "plans:start": (lambda c: [c.episode_a.pk], ADMITTERS, 405),
+    "plans:review_note": (lambda c: [c.plan_draft_a.pk], ADMITTERS, 405),
+    "plans:sign": (lambda c: [c.plan_draft_a.pk], ADMITTERS, 405),
+    "plans:review": (lambda c: [c.plan_a.pk], ADMITTERS, 405),
+    "plans:relapse": (lambda c: [c.episode_a.pk], CLINICAL_A, 200),
+    "plans:relapse_print": (lambda c: [c.episode_a.pk], CLINICAL_A, 200),
+    "plans:safety": (lambda c: [c.episode_a.pk], CLINICAL_A, 200),
+    "plans:safety_print": (lambda c: [c.episode_a.pk], CLINICAL_A, 200),
+    "plans:templates": (lambda c: [c.program_a.pk], SCHEDULE_EDITORS, 200),
+    "plans:template_new": (lambda c: [c.program_a.pk], SCHEDULE_EDITORS, 200),
+    "plans:template_edit": (
+        lambda c: [c.program_a.pk, c.plan_template_a.pk],
+        SCHEDULE_EDITORS,
+        200,
+    ),
+    # Notes
+    "notes:worklist": (lambda c: [], WRITERS, 200),
+    "notes:group": (lambda c: [c.occurrence_a.pk], CLINICAL_A, 200),
+    "notes:group_entry": (lambda c: [c.patient_a.pk, c.group_note_a.pk], CLINICAL_A, 200),
+    "notes:group_entry_print": (
+        lambda c: [c.patient_a.pk, c.group_note_a.pk],
+        CLINICAL_A,
+        200,
+    ),
+    "notes:chart": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "notes:new": (lambda c: [c.patient_a.pk], CLINICAL_A, 200),
+    "notes:detail": (lambda c: [c.note_a.pk], CLINICAL_A, 200),
+    "notes:print": (lambda c: [c.note_a.pk], CLINICAL_A, 200),
+    "notes:edit": (lambda c: [c.note_a.pk], {"clinician_a"}, 200),  # the author only
+    "notes:addendum": (lambda c: [c.note_a.pk], WRITERS, 405),
+    "notes:cosign": (lambda c: [c.note_a.pk], COSIGNERS, 405),
+    "notes:return": (lambda c: [c.note_a.pk], COSIGNERS, 405),
+    "notes:cosign_queue": (lambda c: [], COSIGNERS, 200),
+    "notes:templates": (lambda c: [], COSIGNERS, 200),
+    "notes:template_new": (lambda c: [c.program_a.pk], COSIGNERS, 200),
+    "notes:template_edit": (lambda c: [c.note_template_a.pk], COSIGNERS, 200),
+}
 # Django's admin keeps its own permission system (is_staff/is_superuser).
 DELEGATED = {"admin"}
 
@@ -309,6 +475,19 @@ def _snapshot() -> tuple[Any, ...]:
         Outreach.objects.count(),
         *CalendarFeed.objects.order_by("pk").values_list("revoked_at", flat=True),
         StaffAvailability.objects.count(),
+        *TreatmentPlan.objects.order_by("pk").values_list("status", "review_note"),
+        *PlanProblem.objects.order_by("pk").values_list("statement", flat=True),
+        PlanIntervention.objects.count(),
+        *RelapsePreventionPlan.objects.values_list("revision", "triggers"),
+        SafetyPlan.objects.count(),
+        *PlanTemplate.objects.order_by("pk").values_list("name", flat=True),
+        *Note.objects.order_by("pk").values_list("status", "sections", "shared_content"),
+        Addendum.objects.count(),
+        NoteReturn.objects.count(),
+        *NoteTemplate.objects.order_by("pk").values_list("name", flat=True),
+        *DrugScreen.objects.order_by("pk").values_list("status", flat=True),
+        ScreenResult.objects.count(),
+        *ExpectedSubstance.objects.order_by("pk").values_list("until", flat=True),
     )
 
 
@@ -360,6 +539,11 @@ WRITES: dict[
             "absence_review_weeks": "4",
             "consecutive_absences_follow_up": "2",
             "reminder_lead_hours": "24",
+            "plan_review_days": "30",
+            "plan_due_days": "7",
+            "note_deadline_hours": "24",
+            "notes_require_signed_plan": "on",
+            "trainees_need_cosign": "on",
         },
         DIRECTOR,
     ),
@@ -592,6 +776,139 @@ WRITES: dict[
         CASELOAD_AND_DIRECTOR,
     ),
 }
+
+
+WRITES |= {
+    "plans:item_add": (
+        lambda c: [c.plan_draft_a.pk, "problem"],
+        lambda c: {"statement": "New problem"},
+        CLINICAL_A,
+    ),
+    "plans:item_edit": (
+        lambda c: [c.plan_draft_a.pk, "problem", c.plan_problem_a.pk],
+        lambda c: {"statement": "Changed"},
+        CLINICAL_A,
+    ),
+    "plans:item_delete": (
+        lambda c: [c.plan_draft_a.pk, "intervention", c.plan_intervention_a.pk],
+        lambda c: {},
+        CLINICAL_A,
+    ),
+    "plans:review_note": (
+        lambda c: [c.plan_draft_a.pk],
+        lambda c: {"review_note": "Progress"},
+        CLINICAL_A,
+    ),
+    "plans:sign": (lambda c: [c.plan_draft_a.pk], lambda c: {"password": PASSWORD}, CLINICAL_A),
+    "plans:discard": (lambda c: [c.plan_draft_a.pk], lambda c: {}, CLINICAL_A),
+    "plans:relapse": (
+        lambda c: [c.episode_a.pk],
+        lambda c: {"triggers": "Payday", "revision": "0"},
+        CLINICAL_A,
+    ),
+    "plans:safety": (
+        lambda c: [c.episode_a.pk],
+        lambda c: {"warning_signs": "x", "crisis_lines": "988", "revision": "0"},
+        CLINICAL_A,
+    ),
+    "plans:template_new": (
+        lambda c: [c.program_a.pk],
+        lambda c: {"name": "New", "outline": "Problem: P", "is_active": "on"},
+        SCHEDULE_EDITORS,
+    ),
+    "plans:template_edit": (
+        lambda c: [c.program_a.pk, c.plan_template_a.pk],
+        lambda c: {"name": "Renamed", "outline": "Problem: P"},
+        SCHEDULE_EDITORS,
+    ),
+    "notes:new": (
+        lambda c: [c.patient_a.pk],
+        lambda c: _note_form(c, "New note data."),
+        CLINICAL_A,
+    ),
+    "notes:edit": (lambda c: [c.note_a.pk], lambda c: _note_form(c, "Changed."), {"clinician_a"}),
+    "notes:group": (
+        lambda c: [c.occurrence_a.pk],
+        lambda c: {
+            "action": "save",
+            "service_type": "group_therapy",
+            "shared_content": "Practised refusal skills.",
+        },
+        CLINICAL_A,
+    ),
+    "notes:addendum": (
+        lambda c: [c.note_signed_a.pk],
+        lambda c: {"text": "Late entry", "password": PASSWORD},
+        CLINICAL_A,
+    ),
+    "notes:cosign": (
+        lambda c: [c.note_pending_a.pk],
+        lambda c: {"password": PASSWORD},
+        COSIGNERS,
+    ),
+    "notes:return": (
+        lambda c: [c.note_pending_a.pk],
+        lambda c: {"comments": "Add detail"},
+        COSIGNERS,
+    ),
+    "notes:template_new": (
+        lambda c: [c.program_a.pk],
+        lambda c: {
+            "name": "Intake follow-up",
+            "kind": "individual",
+            "format": "dap",
+            "prompt_data": "Mood:",
+            "is_active": "on",
+        },
+        COSIGNERS,
+    ),
+    "notes:template_edit": (
+        lambda c: [c.note_template_a.pk],
+        lambda c: {"name": "Renamed", "kind": "individual", "format": "dap", "is_active": "on"},
+        COSIGNERS,
+    ),
+    "screens:new": (
+        lambda c: [c.patient_a.pk],
+        lambda c: {
+            "collected_on": _in(-1),
+            "collected_time": "09:30",
+            "specimen": "urine",
+            "observed": "yes",
+            "method": "poc",
+            "sub_cocaine": "negative",
+            "confirm": "on",
+        },
+        CLINICAL_A,
+    ),
+    "screens:results": (
+        lambda c: [c.screen_a.pk],
+        lambda c: {"sub_cocaine": "negative", "confirm": "on"},
+        CLINICAL_A,
+    ),
+    "screens:expected_add": (
+        lambda c: [c.patient_a.pk],
+        lambda c: {"substance": "methadone", "reason": "methadone clinic dose", "since": _in(-5)},
+        CLINICAL_A,
+    ),
+    "screens:expected_end": (
+        lambda c: [c.expected_a.pk],
+        lambda c: {"until": _in(-1)},
+        CLINICAL_A,
+    ),
+}
+
+
+def _note_form(c: Clinic, data: str) -> dict[str, Any]:
+    return {
+        "kind": "individual",
+        "format": "dap",
+        "service_type": "individual_therapy",
+        "service_date": _in(-1),
+        "start": "15:00",
+        "end": "15:50",
+        "section_data": data,
+        "action": "save",
+    }
 
 
 DENIED_WRITES = [

@@ -51,7 +51,9 @@ def _grow(clinic, n):
     [
         ("patients:list", {}, 6),
         ("patients:list", {"q": "grow"}, 7),
-        ("today", {}, 12),  # + my sessions, site session count, appointments, caseload
+        # + my sessions, site session count, appointments, caseload; documentation due (own
+        # drafts, groups and appointments without a signed note, co-sign queue)
+        ("today", {}, 16),
         ("audit:report", {}, 5),
     ],
 )

@@ -28,6 +28,10 @@ TAKE_ATTENDANCE = "take_attendance"  # facilitator rosters and front-desk check-
 BOOK_APPOINTMENTS = "book_appointments"  # individual, family and intake sessions
 ENROLL = "enroll"  # enroll an episode in a track or move it to another
 WORKLIST = "worklist"  # the attendance follow-up worklist and outreach notes
+WRITE_NOTES = "write_notes"  # write and sign clinical notes and treatment plans
+COSIGN = "cosign"  # co-sign trainees' notes, return them with comments
+RECORD_SCREENS = "record_screens"  # drug screen collections and results
+EDIT_TEMPLATES = "edit_templates"  # the program's plan and note templates
 
 _SCHEDULE_ALL = {VIEW_SCHEDULE, TAKE_ATTENDANCE, BOOK_APPOINTMENTS}
 
@@ -40,6 +44,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         | {VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
         | _SCHEDULE_ALL
         | {EDIT_SCHEDULE, ENROLL, WORKLIST}
+        | {WRITE_NOTES, COSIGN, RECORD_SCREENS, EDIT_TEMPLATES}
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_FRONT
@@ -47,12 +52,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         | {VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
         | _SCHEDULE_ALL
         | {EDIT_SCHEDULE, ENROLL, WORKLIST}
+        | {WRITE_NOTES, COSIGN, RECORD_SCREENS, EDIT_TEMPLATES}
     ),
     Role.CLINICIAN: frozenset(
         _CLINICAL_FRONT
         | {ADMIT, CHANGE_CARE, HAS_CASELOAD, VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
         | _SCHEDULE_ALL
-        | {ENROLL, WORKLIST}
+        | {ENROLL, WORKLIST, WRITE_NOTES, RECORD_SCREENS}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_FRONT | {ADMIT, VIEW_CLINICAL, ADMINISTER} | {VIEW_SCHEDULE, BOOK_APPOINTMENTS}

@@ -31,7 +31,9 @@ from cadence.patients.services import allocate_mrns
 from cadence.programs.choices import TrackKind
 from cadence.programs.models import Membership, Organization, Phase, Program, Room, Site, Track
 
+from .documentation import DocStats, build_documentation
 from .schedule import ScheduleStats, build_schedule
+from .screens import build_screens
 
 ORG_NAME = "Lakeside Recovery Collaborative (demo)"
 DEMO_PASSWORD = "cadence-demo"
@@ -123,6 +125,7 @@ class Clinic:
     tracks: dict[str, list[Track]] = field(default_factory=dict)
     phases: dict[str, list[Phase]] = field(default_factory=dict)
     schedule: ScheduleStats | None = None
+    documentation: DocStats | None = None
 
 
 def refuse_if_real_data() -> None:
@@ -536,4 +539,6 @@ def seed(patients: int, today: dt.date) -> Clinic:
         build_referrals(clinic, today)
         clinic.schedule = build_schedule(clinic, today)
         load_shipped(Instrument)
+        clinic.documentation = build_documentation(clinic, today)
+        build_screens(clinic, today)
     return clinic

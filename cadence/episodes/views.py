@@ -220,7 +220,7 @@ def phase(request: HttpRequest, pk: int) -> HttpResponse:
 
 def today_context(request: HttpRequest) -> dict[str, Any]:
     """The landing page's data: caseload for clinicians, census for directors, referrals
-    waiting. The page itself (cadence.scheduling.views_today) adds the day's sessions."""
+    waiting. The page itself (cadence.notes.views_today) adds sessions and documentation due."""
     user = request.user
     memberships = memberships_for(user)
     site = getattr(request, "clinic_site", None)

@@ -41,6 +41,11 @@ class ProgramPolicyForm(ScopedUniqueMixin, forms.ModelForm[Program]):
             "absence_review_weeks",
             "consecutive_absences_follow_up",
             "reminder_lead_hours",
+            "plan_review_days",
+            "plan_due_days",
+            "note_deadline_hours",
+            "notes_require_signed_plan",
+            "trainees_need_cosign",
         ]
         labels = {
             "weekly_hours_min": "Weekly hours, minimum",

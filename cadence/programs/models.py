@@ -136,6 +136,30 @@ class Program(models.Model):
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
+    plan_review_days = models.PositiveSmallIntegerField(
+        "review treatment plans every (days)",
+        default=30,
+        validators=[MinValueValidator(7), MaxValueValidator(180)],
+    )
+    plan_due_days = models.PositiveSmallIntegerField(
+        "first treatment plan due within (days of admission)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    note_deadline_hours = models.PositiveSmallIntegerField(
+        "notes due within (hours after the session)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(336)],
+    )
+    notes_require_signed_plan = models.BooleanField(
+        "notes need a signed treatment plan",
+        default=True,
+        help_text="Refuse individual and family notes, and group-note sections, for a patient "
+        "whose treatment plan is not yet signed.",
+    )
+    trainees_need_cosign = models.BooleanField(
+        "trainees' notes need a supervisor's co-signature", default=True
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

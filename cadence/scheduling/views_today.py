@@ -1,9 +1,11 @@
-"""The site's landing page: the episodes' Today page plus the day's sessions and follow-ups."""
+"""The landing page's schedule part: the episodes' Today data plus the day's sessions and
+follow-ups. The page itself is cadence.notes.views_today (which adds documentation due)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.http import HttpRequest
 
 from cadence.accounts.access import acting_user
 from cadence.accounts.roles import TAKE_ATTENDANCE, VIEW_SCHEDULE, WORKLIST
@@ -17,7 +19,7 @@ from .querysets import day_bounds, occurrences_visible_to
 from .views_calendar import sessions_for
 
 
-def today(request: HttpRequest) -> HttpResponse:
+def schedule_today_context(request: HttpRequest) -> dict[str, Any]:
     context = today_context(request)
     user = request.user
     site = getattr(request, "clinic_site", None)
@@ -42,4 +44,4 @@ def today(request: HttpRequest) -> HttpResponse:
         )
         items = flag(caseload, context["today"])
         context["follow_up_count"] = sum(1 for i in items if not i.followed_up)
-    return render(request, "scheduling/today.html", context)
+    return context

@@ -1,10 +1,12 @@
+import itertools
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from cadence.audit.choices import Action
 from cadence.audit.models import GENESIS_HASH, AuditEvent
-from cadence.audit.services import Subject, record, verify_chain
+from cadence.audit.services import Subject, record, record_many, verify_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +97,18 @@ def test_postgresql_refuses_delete_of_audit_rows():
     ):
         cursor.execute("DELETE FROM audit_auditevent")
     assert AuditEvent.objects.count() == 3
+
+
+def test_record_many_appends_a_linked_run_that_verifies(django_assert_num_queries):
+    _first, _, third = _three_events()
+    subjects = [Subject("note", "9", "Group note signed", n, f"C00000{n:02d}") for n in range(12)]
+    with django_assert_num_queries(5):  # savepoint, lock the head, one insert, head, release
+        events = record_many(Action.UPDATE, subjects, actor=None)
+    assert [e.seq for e in events] == list(range(4, 16))
+    assert events[0].prev_hash == third.hash
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+    assert [e.patient_id for e in AuditEvent.objects.filter(seq__gt=3).order_by("seq")] == list(
+        range(12)
+    )
+    assert verify_chain() == (15, None)
+    assert record(Action.VIEW, Subject("x"), actor_name="d").prev_hash == events[-1].hash

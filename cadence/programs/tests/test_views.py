@@ -24,6 +24,11 @@ def _policy(**overrides):
         "absence_review_weeks": "4",
         "consecutive_absences_follow_up": "2",
         "reminder_lead_hours": "24",
+        "plan_review_days": "30",
+        "plan_due_days": "7",
+        "note_deadline_hours": "24",
+        "notes_require_signed_plan": "on",
+        "trainees_need_cosign": "on",
     }
     data.update(overrides)
     return data

@@ -804,6 +804,9 @@ def test_director_edits_attendance_rule_and_reminder_lead_time(clinic):
         "absence_review_weeks": "6",
         "consecutive_absences_follow_up": "3",
         "reminder_lead_hours": "48",
+        "plan_review_days": "30",
+        "plan_due_days": "7",
+        "note_deadline_hours": "24",
     }
     assert login(clinic.director).post(url, data).status_code == 302
     clinic.program_a.refresh_from_db()

@@ -106,4 +106,6 @@ def test_today_query_count_does_not_grow_with_sessions_or_caseload(clinic):
     _absent_patients(clinic, 8, today)
     large = _count(client, reverse("today"))
     assert small == large
-    assert large <= 21
+    # 17 for the schedule and follow-ups, + 5 for documentation due (own drafts and notes
+    # waiting for co-signature, groups and appointments without a signed note, plans due).
+    assert large <= 22

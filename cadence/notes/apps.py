@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class NotesConfig(AppConfig):
+    name = "cadence.notes"
+    label = "notes"
+    verbose_name = "Clinical notes"
+
+    def ready(self) -> None:
+        from . import signing  # noqa: F401  (registers note documents for verification)
