@@ -30,7 +30,7 @@ from .schedule import as_user
 if TYPE_CHECKING:
     from .builder import Clinic
 
-NOTE_DAYS = 21  # signed group notes for sessions this many days back (but not the last day)
+NOTE_DAYS = 30  # signed group notes this far back (the worklist window), but not the last day
 
 OUTLINE = """\
 Problem: Substance use is harming health, work and relationships
@@ -82,7 +82,7 @@ def build_documentation(clinic: Clinic, today: dt.date, seed: int = 23) -> DocSt
         plans.save_template(director, program, name="Standard IOP plan", outline=OUTLINE)
         NoteTemplate.objects.create(
             program=program,
-            name="Individual session (DAP)",
+            name="Individual session",
             kind=NoteKind.INDIVIDUAL,
             format=NoteFormat.DAP,
             prompts={
@@ -216,9 +216,10 @@ def _group_notes(clinic: Clinic, today: dt.date, rng: random.Random) -> int:
             request,
             note,
             topic=topic,
-            shared_content=(f"Topic: {topic.title}. " if topic else "")
-            + "Check-in with craving ratings, skills teaching, paired practice and a closing "
-            "round of commitments for the week.",
+            shared_content=(
+                "Check-in with craving ratings, skills teaching, paired practice and a "
+                "closing round of commitments for the week."
+            ),
             interventions_used="psychoeducation, cbt, peer_feedback",
             service_type=ServiceType.GROUP_PSYCHOEDUCATION
             if topic and topic.kind == "psychoeducation"

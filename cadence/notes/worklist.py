@@ -79,7 +79,7 @@ def due_sessions(user: Any, now: dt.datetime, program_ids: frozenset[int]) -> li
         .exclude(status="cancelled")
         .filter(_attended(occurrence=OuterRef("pk")))
         .exclude(Exists(written.filter(occurrence=OuterRef("pk"), kind=NoteKind.GROUP)))
-        .select_related("program", "track", "topic")
+        .select_related("program__site", "track", "topic")
         .order_by("ends_at")
     )
     appointments = (
@@ -89,7 +89,7 @@ def due_sessions(user: Any, now: dt.datetime, program_ids: frozenset[int]) -> li
         .exclude(status="cancelled")
         .filter(_attended(appointment=OuterRef("pk")))
         .exclude(Exists(written.filter(appointment=OuterRef("pk"))))
-        .select_related("program", "patient")
+        .select_related("program__site", "patient")
         .order_by("ends_at")
     )
     drafts = {

@@ -64,7 +64,7 @@ def _day(screen: DrugScreen) -> str:
 
 
 def summarize(columns: Sequence[DrugScreen], unexpected: Sequence[ScreenResult]) -> str:
-    """E.g. "3 of the last 4 screens had no unexpected positive; last unexpected positive:
+    """E.g. "1 of the last 4 screens had an unexpected positive; last unexpected positive:
     cocaine on 2026-11-10." `unexpected` holds unexpected positives, newest screen first."""
     resulted = [s for s in columns if not s.is_pending]
     if not resulted:
@@ -73,7 +73,11 @@ def summarize(columns: Sequence[DrugScreen], unexpected: Sequence[ScreenResult])
     if len(resulted) == 1:
         head = f"The last screen had {'no' if clean else 'an'} unexpected positive"
     else:
-        head = f"{clean} of the last {len(resulted)} screens had no unexpected positive"
+        flagged = len(resulted) - clean
+        if flagged == 0:
+            head = f"None of the last {len(resulted)} screens had an unexpected positive"
+        else:
+            head = f"{flagged} of the last {len(resulted)} screens had an unexpected positive"
     if unexpected:
         latest = unexpected[0].screen_id
         found = sorted(

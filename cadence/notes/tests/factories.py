@@ -14,7 +14,7 @@ from cadence.patients.tests.factories import PatientFactory
 from cadence.plans.models import TreatmentPlan
 from cadence.plans.tests.factories import active_plan, as_user, first_objective
 from cadence.scheduling import services as schedule
-from cadence.scheduling.models import Occurrence
+from cadence.scheduling.models import Occurrence, Topic
 from cadence.scheduling.tests.factories import EnrollmentFactory, SeriesFactory, TopicFactory
 
 
@@ -41,7 +41,8 @@ def group_session(
     facilitator = facilitator or clinic.clinician_a
     request = as_user(clinic.director)
     today = timezone.localdate(timezone=clinic.program_a.site.tz)
-    topic = TopicFactory(
+    topic = Topic.objects.filter(program=clinic.program_a, title="Coping with cravings").first()
+    topic = topic or TopicFactory(
         program=clinic.program_a, title="Coping with cravings", kind="psychoeducation"
     )
     series = SeriesFactory(

@@ -96,3 +96,10 @@ def test_today_counts_documentation_due(clinic):
     assert "treatment plan" in page
     front = login(clinic.front_desk).get("/").content.decode()
     assert "Documentation" not in front.split("<main", 1)[-1]
+
+
+def test_worklist_shows_each_session_at_its_own_sites_clock(clinic):
+    session = group_session(clinic, 1)
+    page = login(clinic.clinician_a).get("/notes/worklist/").content.decode()
+    ends = session.occurrence.ends_at.astimezone(clinic.program_a.site.tz)
+    assert ends.strftime("%H:%M ") + ends.tzname() in page

@@ -302,7 +302,7 @@ def test_trend_summary_counts_clean_screens_and_names_the_last_unexpected_positi
     with timezone.override(NY):
         trend = build_trend(screens, substances, unexpected)
     assert trend.summary == (
-        "2 of the last 3 screens had no unexpected positive; last unexpected positive: "
+        "1 of the last 3 screens had an unexpected positive; last unexpected positive: "
         "cocaine and fentanyl on 2026-11-01. Latest screen: buprenorphine expected but not "
         "detected."
     )

@@ -292,7 +292,7 @@ def test_trend_grid_shows_the_last_12_collections_newest_right(clinic):
     headers = re.findall(r">(10-\d\d)</a>", grid)
     assert headers == [f"10-{d:02d}" for d in range(3, 15)]
     assert grid.count("<td") == 12
-    assert "11 of the last 12 screens had no unexpected positive" in page
+    assert "1 of the last 12 screens had an unexpected positive" in page
     assert "last unexpected positive: cannabis on 2026-10-14" in page
 
 
