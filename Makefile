@@ -27,6 +27,7 @@ lint: $(STAMP)
 	DEBUG=true $(BIN)/mypy cadence
 	$(BIN)/lint-imports
 	DEBUG=true $(BIN)/cadence makemigrations --check --dry-run
+	$(BIN)/bandit -c pyproject.toml -r cadence -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/patients.py

@@ -20,7 +20,8 @@ DATA_DIR = Path(env.text("CADENCE_DATA_DIR", str(BASE_DIR / "data")))
 
 DEBUG = env.flag("DEBUG", False)
 
-_DEV_SECRET = "insecure-development-key-only-for-DEBUG-true-never-in-production"
+# Only ever used with DEBUG on; without DEBUG this exact value is refused below.
+_DEV_SECRET = "insecure-development-key-only-for-DEBUG-true-never-in-production"  # nosec B105
 if DEBUG:
     SECRET_KEY = env.text("SECRET_KEY", _DEV_SECRET)
 else:
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "cadence.accounts",
     "cadence.programs",
     "cadence.patients",
+    "cadence.consents",
     "cadence.alerts",
     "cadence.episodes",
     "cadence.assessments",
@@ -65,14 +67,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cadence.common.security.PermissionsPolicyMiddleware",
+    "cadence.common.security.RejectNulInQueryMiddleware",
     "cadence.common.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-step sign-in: a half-signed session reaches only the code page; staff without an
+    # authenticator (when required) reach only enrolment. Before LoginRequired on purpose.
+    "cadence.accounts.middleware.MfaMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "cadence.programs.middleware.CurrentSiteMiddleware",
     "cadence.accounts.middleware.IdleTimeoutMiddleware",
+    "cadence.accounts.middleware.SessionTrackingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -155,9 +164,18 @@ SESSION_IDLE_TIMEOUT_MINUTES = env.number(
     "SESSION_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=720
 )
 SESSION_COOKIE_AGE = env.number("SESSION_MAX_AGE_HOURS", 12, minimum=1, maximum=24) * 3600
+# Break-the-glass: how long an emergency grant lets a clinician read a chart they cannot
+# normally open (docs/restricted-access-guide.md).
+EMERGENCY_ACCESS_MINUTES = env.number("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, maximum=720)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Two-step sign-in (TOTP authenticator app) for every staff member. On by default in
+# production; off with DEBUG so the demo runs without a phone. Anyone who has set it up is
+# always asked for a code, required or not.
+MFA_REQUIRED_FOR_STAFF = env.flag("MFA_REQUIRED_FOR_STAFF", not DEBUG)
+# The name authenticator apps show next to the account (e.g. the clinic's name).
+MFA_ISSUER = env.text("MFA_ISSUER", "Cadence")
 
 # Login throttling (django-axes): lock a username+address pair after repeated failures.
 AXES_FAILURE_LIMIT = env.number("LOGIN_FAILURE_LIMIT", 5, minimum=1)
@@ -168,6 +186,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_IPWARE_PROXY_COUNT = env.number("PROXY_COUNT", 0, minimum=0)
+# A wrong sign-in code counts as a failed sign-in; axes must never store the code itself.
+AXES_SENSITIVE_PARAMETERS = ["code", "secret_token"]
 
 # --- Security -------------------------------------------------------------------------------
 _secure = not DEBUG and env.flag("SECURE_COOKIES", True)
@@ -181,6 +201,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): our own origin only. No inline scripts or styles, no
+# eval, no plugins, no framing, forms post only to us. htmx is configured in base.html not to
+# inject styles or evaluate attributes. docs/security.md explains each directive.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 if env.flag("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -199,6 +235,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # served straight from the source folders.
 STATIC_MANIFEST = env.flag("STATIC_MANIFEST", not DEBUG)
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Uploaded files (consent scans). Private: no MEDIA_URL route serves them; they leave the server
+# only through access-checked, audited views. Keep it outside any web server's document root.
+MEDIA_ROOT = Path(env.text("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

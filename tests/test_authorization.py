@@ -51,6 +51,7 @@ from cadence.scheduling.tests.factories import EnrollmentFactory, SeriesFactory,
 from cadence.screens.models import DrugScreen, ExpectedSubstance, ScreenResult
 from cadence.screens.tests.factories import DrugScreenFactory, ExpectedSubstanceFactory
 from conftest import PERSONAS, Clinic, build_clinic, login
+from tests import authz
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +179,8 @@ def clinic(db: Any) -> Clinic:
         recorded_by=c.clinician_a,
         since=dt.date(2026, 10, 1),
     )
+    for area in authz.modules():
+        area.extend(c)
     return c
 
 
@@ -387,6 +390,10 @@ ROUTES |= {
     "notes:template_new": (lambda c: [c.program_a.pk], COSIGNERS, 200),
     "notes:template_edit": (lambda c: [c.note_template_a.pk], COSIGNERS, 200),
 }
+for _area in authz.modules():
+    ROUTES |= _area.ROUTES
+    PUBLIC |= _area.PUBLIC
+
 # Django's admin keeps its own permission system (is_staff/is_superuser).
 DELEGATED = {"admin"}
 
@@ -408,6 +415,51 @@ def _route_names(patterns: list[Any], namespace: str = "") -> set[str]:
 def test_every_route_is_classified():
     declared = set(ROUTES) | set(PUBLIC)
     assert _route_names(get_resolver().url_patterns) == declared
+
+
+def _object_routes(patterns: list[Any], namespace: str = "") -> set[str]:
+    """Named routes whose URL carries an object id (an IDOR target)."""
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or ""
+            if ns in DELEGATED:
+                continue
+            names |= _object_routes(pattern.url_patterns, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name and "<int:" in str(pattern.pattern):
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+# POST-only object routes proven by their own tests below instead of a WRITES row.
+IDOR_TESTED_SEPARATELY = {"plans:start", "plans:review"}
+
+
+def test_every_object_route_refuses_another_programs_staff():
+    """IDOR: clinician_b has clinician_a's role in program B, so any route taking a program-A
+    object must refuse them, on GET (test_get_matrix) or, for POST-only routes, on POST
+    (test_denied_writes_change_nothing). A new object route that lets them in fails here."""
+    unproven = []
+    for name in sorted(_object_routes(get_resolver().url_patterns)):
+        if name in PUBLIC:
+            continue
+        _, allowed, status = ROUTES[name]
+        if "clinician_b" not in allowed:
+            continue
+        post_refused = name in WRITES and "clinician_b" not in WRITES[name][2]
+        if status == 405 and (post_refused or name in IDOR_TESTED_SEPARATELY):
+            continue
+        unproven.append(name)
+    assert unproven == []
+
+
+def test_another_programs_clinician_cannot_start_or_review_a_plan(clinic):
+    client = login(clinic.clinician_b)
+    plans_before = list(TreatmentPlan.objects.order_by("pk").values_list("pk", "status"))
+    start = client.post(reverse("plans:start", args=[clinic.episode_a.pk]))
+    review = client.post(reverse("plans:review", args=[clinic.plan_a.pk]))  # type: ignore[attr-defined]
+    assert (start.status_code, review.status_code) == (404, 404)
+    assert list(TreatmentPlan.objects.order_by("pk").values_list("pk", "status")) == plans_before
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -488,6 +540,7 @@ def _snapshot() -> tuple[Any, ...]:
         *DrugScreen.objects.order_by("pk").values_list("status", flat=True),
         ScreenResult.objects.count(),
         *ExpectedSubstance.objects.order_by("pk").values_list("until", flat=True),
+        *(row for area in authz.modules() for row in area.snapshot()),
     )
 
 
@@ -910,6 +963,9 @@ def _note_form(c: Clinic, data: str) -> dict[str, Any]:
         "action": "save",
     }
 
+
+for _area in authz.modules():
+    WRITES |= _area.WRITES
 
 DENIED_WRITES = [
     (name, persona)

@@ -147,7 +147,10 @@ def test_password_change_is_audited(clinic):
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="update", object_type="account")
-    assert (event.actor, event.summary) == ("clinician_a", "Password changed")
+    assert (event.actor, event.summary) == (
+        "clinician_a",
+        "Password changed; 0 other sessions ended",
+    )
 
 
 def test_two_digit_years_are_not_read_as_dates(clinic):

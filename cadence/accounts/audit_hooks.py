@@ -1,4 +1,5 @@
-"""Record sign-in, sign-out and failed sign-in in the audit trail (no business logic here)."""
+"""Record sign-in, sign-out and failed sign-in in the audit trail, and start tracking the
+signed-in session (no business logic here)."""
 
 from typing import Any
 
@@ -12,6 +13,10 @@ from cadence.audit.services import Subject, record
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record(Action.LOGIN, Subject("session", summary="Signed in"), request=request, actor=user)
+    if request is not None and hasattr(request, "session"):
+        from .services import on_signed_in
+
+        on_signed_in(request, user)
 
 
 @receiver(user_logged_out)
@@ -25,6 +30,8 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
+    if credentials.get("stage") == "code":
+        return  # a wrong two-step code: services recorded it as mfa_failed
     username = str(credentials.get("username", ""))[:150]
     record(
         Action.LOGIN_FAILED,

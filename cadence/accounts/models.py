@@ -74,3 +74,59 @@ class User(AbstractUser):
     @property
     def can_view_all_audit(self) -> bool:
         return self.can(VIEW_AUDIT_ALL)
+
+
+class TotpDevice(models.Model):
+    """A staff member's authenticator app (RFC 6238 TOTP), saved only once confirmed.
+
+    The shared secret is kept as base32 text: the `cryptography` package (needed for Fernet
+    encryption) is not a dependency, so protection rests on database access control. It is
+    shown once, on the set-up page before confirmation, and never again.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    enrolled_at = models.DateTimeField()
+    # The highest 30-second time step accepted so far: a code for that step or an earlier one
+    # is refused, so an observed code cannot be replayed (compare-and-swap in services).
+    last_used_step = models.BigIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Authenticator for {self.user.username}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code to sign in without the phone; stored hashed like a password."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at"], name="recovery_user_used")]
+
+    def __str__(self) -> str:
+        return f"Recovery code {self.pk} of {self.user.username}"
+
+
+class UserSession(models.Model):
+    """A signed-in browser: one row per Django session, deleted with it (sign-out, expiry
+    cleanup, "sign out everywhere"). The session key itself never leaves the server: pages
+    and URLs use this row's id."""
+
+    session = models.OneToOneField(
+        "sessions.Session", on_delete=models.CASCADE, related_name="cadence_session"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=120, blank=True, help_text="Browser and system.")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "last_seen_at"], name="usersession_user_seen")]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} of {self.user.username}"

@@ -32,6 +32,11 @@ WRITE_NOTES = "write_notes"  # write and sign clinical notes and treatment plans
 COSIGN = "cosign"  # co-sign trainees' notes, return them with comments
 RECORD_SCREENS = "record_screens"  # drug screen collections and results
 EDIT_TEMPLATES = "edit_templates"  # the program's plan and note templates
+MANAGE_ACCOUNTS = "manage_accounts"  # unlock paused sign-ins, reset a lost phone's MFA
+RESTRICT_PATIENTS = "restrict_patients"  # restrict a chart to named staff; review emergency access
+# 42 CFR Part 2: record supports, consents (and their scans) and revocations; see the tab.
+MANAGE_CONSENTS = "manage_consents"
+RELEASE_INFORMATION = "release_information"  # disclose records under a consent (packets)
 
 _SCHEDULE_ALL = {VIEW_SCHEDULE, TAKE_ATTENDANCE, BOOK_APPOINTMENTS}
 
@@ -40,11 +45,13 @@ _CLINICAL_FRONT = {VIEW_PATIENTS, REGISTER_PATIENT, EDIT_DEMOGRAPHICS, REFERRALS
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DIRECTOR: frozenset(
         _CLINICAL_FRONT
-        | {ADMIT, CHANGE_CARE, EDIT_PROGRAMS, VIEW_AUDIT, VIEW_CENSUS}
+        | {ADMIT, CHANGE_CARE, EDIT_PROGRAMS, VIEW_AUDIT, VIEW_CENSUS, RESTRICT_PATIENTS}
         | {VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
         | _SCHEDULE_ALL
         | {EDIT_SCHEDULE, ENROLL, WORKLIST}
         | {WRITE_NOTES, COSIGN, RECORD_SCREENS, EDIT_TEMPLATES}
+        | {MANAGE_CONSENTS, RELEASE_INFORMATION}
+        | {MANAGE_ACCOUNTS}
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_FRONT
@@ -53,20 +60,25 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         | _SCHEDULE_ALL
         | {EDIT_SCHEDULE, ENROLL, WORKLIST}
         | {WRITE_NOTES, COSIGN, RECORD_SCREENS, EDIT_TEMPLATES}
+        | {MANAGE_CONSENTS, RELEASE_INFORMATION}
     ),
     Role.CLINICIAN: frozenset(
         _CLINICAL_FRONT
         | {ADMIT, CHANGE_CARE, HAS_CASELOAD, VIEW_CLINICAL, ADMINISTER, FOLLOW_UP_ALERTS}
         | _SCHEDULE_ALL
         | {ENROLL, WORKLIST, WRITE_NOTES, RECORD_SCREENS}
+        | {MANAGE_CONSENTS, RELEASE_INFORMATION}
     ),
     Role.INTAKE: frozenset(
-        _CLINICAL_FRONT | {ADMIT, VIEW_CLINICAL, ADMINISTER} | {VIEW_SCHEDULE, BOOK_APPOINTMENTS}
+        _CLINICAL_FRONT
+        | {ADMIT, VIEW_CLINICAL, ADMINISTER}
+        | {VIEW_SCHEDULE, BOOK_APPOINTMENTS}
+        | {MANAGE_CONSENTS}
     ),
-    Role.FRONT_DESK: frozenset(_CLINICAL_FRONT | _SCHEDULE_ALL),
+    Role.FRONT_DESK: frozenset(_CLINICAL_FRONT | _SCHEDULE_ALL | {MANAGE_CONSENTS}),
     # Billing reads attendance and schedules (what was delivered), changes nothing.
     Role.BILLING: frozenset({VIEW_PATIENTS, VIEW_SCHEDULE}),
-    Role.SYSADMIN: frozenset({VIEW_AUDIT, VIEW_AUDIT_ALL}),
+    Role.SYSADMIN: frozenset({VIEW_AUDIT, VIEW_AUDIT_ALL, MANAGE_ACCOUNTS}),
 }
 
 

@@ -9,6 +9,7 @@ from cadence.accounts.roles import FOLLOW_UP_ALERTS, VIEW_CLINICAL
 from cadence.audit.access import deny
 from cadence.audit.choices import Action
 from cadence.audit.services import Subject, record
+from cadence.patients.scope import active_grant, emergency_readable, via_grant
 
 from .access import get_alert_for_user
 from .forms import FollowUpForm
@@ -16,9 +17,12 @@ from .services import AlertError, record_follow_up
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_alert_for_user(request, pk)
-    can_follow_up = request.user.can(FOLLOW_UP_ALERTS)  # type: ignore[union-attr]
+    can_follow_up = request.user.can(FOLLOW_UP_ALERTS) and not via_grant(  # type: ignore[union-attr]
+        request.user, alert.patient_id
+    )
     form = FollowUpForm(request.POST or None) if alert.is_open and can_follow_up else None
     if request.method == "POST":
         if not can_follow_up:
@@ -50,4 +54,6 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             Subject("alert", str(alert.pk), "Alert opened", alert.patient_id, alert.patient.mrn),
             request=request,
         )
-    return render(request, "alerts/alert_detail.html", {"alert": alert, "form": form})
+    emergency = active_grant(request.user, alert.patient_id)
+    context = {"alert": alert, "form": form, "emergency": emergency}
+    return render(request, "alerts/alert_detail.html", context)

@@ -183,6 +183,8 @@ SubstanceFormSet: type[BaseInlineFormSet[Any, Any, Any]] = inlineformset_factory
     widgets={"last_use": forms.DateInput(attrs={"type": "date"})},
     extra=3,
     max_num=11,
+    # A tampered TOTAL_FORMS is refused here instead of building max_num + 1000 forms.
+    absolute_max=11,
     can_delete=False,
 )
 DiagnosisFormSet: type[BaseInlineFormSet[Any, Any, Any]] = inlineformset_factory(
@@ -191,5 +193,6 @@ DiagnosisFormSet: type[BaseInlineFormSet[Any, Any, Any]] = inlineformset_factory
     fields=["code", "description", "diagnosed_by"],
     extra=3,
     max_num=10,
+    absolute_max=10,
     can_delete=False,
 )

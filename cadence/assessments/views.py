@@ -23,6 +23,7 @@ from cadence.audit.services import Subject, record
 from cadence.common.pagination import paginate
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
+from cadence.patients.scope import emergency_readable, mine_or_granted
 from cadence.patients.services import patient_subject
 from cadence.programs.querysets import memberships_for
 
@@ -53,6 +54,7 @@ from .services import (
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     context = chart_context(request, patient, "assessments")
@@ -72,9 +74,8 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     context["placements"] = list(
         placements_visible_to(request).filter(patient=patient).select_related("decided_by")[:5]
     )
-    context["instruments"] = (
-        list(Instrument.objects.filter(enabled=True)) if request.user.can(ADMINISTER) else []  # type: ignore[union-attr]
-    )
+    can_administer = request.user.can(ADMINISTER) and context["emergency"] is None  # type: ignore[union-attr]
+    context["instruments"] = list(Instrument.objects.filter(enabled=True)) if can_administer else []
     record(Action.VIEW, patient_subject(patient, "Chart: assessments"), request=request)
     return render(request, "assessments/chart_tab.html", context)
 
@@ -108,6 +109,7 @@ def administer_view(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def result(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request, pk)
     patient = response.patient
@@ -135,9 +137,9 @@ def result(request: HttpRequest, pk: int) -> HttpResponse:
             "answered": answered,
             "alerts": list(
                 Alert.objects.filter(
+                    mine_or_granted(request.user),
                     source=response.instrument.code,
                     source_id=str(response.pk),
-                    program_id__in=memberships_for(request.user).program_ids,
                 )
             ),
         }
@@ -250,6 +252,7 @@ def evaluation_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = (
         evaluations_visible_to(request)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
@@ -58,16 +58,54 @@ def _filtered(request: HttpRequest, form: AuditFilterForm) -> tuple[QuerySet[Aud
     return events, " ".join(parts) or "all events"
 
 
+SUMMARY_ROWS = 100
+
+_COUNTS = {
+    "total": Count("pk"),
+    "views": Count("pk", filter=Q(action__in=[Action.VIEW, Action.PRINT, Action.EXPORT])),
+    "changes": Count("pk", filter=Q(action__in=[Action.CREATE, Action.UPDATE])),
+    "denied": Count("pk", filter=Q(action=Action.DENIED)),
+    "first": Min("at"),
+    "last": Max("at"),
+}
+
+
+def _who_saw(events: QuerySet[AuditEvent]) -> list[dict[str, Any]]:
+    """For one patient's events: each person who touched the record, first and last time."""
+    rows = events.order_by().values("actor", "actor_role").annotate(**_COUNTS)
+    return list(rows.order_by("-last")[:SUMMARY_ROWS])
+
+
+def _what_they_saw(events: QuerySet[AuditEvent]) -> list[dict[str, Any]]:
+    """For one person's events: each patient record they touched, first and last time."""
+    rows = events.exclude(patient_ref="").order_by().values("patient_ref").annotate(**_COUNTS)
+    return list(rows.order_by("-last")[:SUMMARY_ROWS])
+
+
 def report(request: HttpRequest) -> HttpResponse:
+    """One page answers both questions: filter by patient MRN for "who saw this record and
+    when", by person for "what did this user look at"; the event list sits underneath."""
     _require_audit_viewer(request)
     form = AuditFilterForm(request.GET or None)
     events, _ = _filtered(request, form)
     page = paginate(request, events, per_page=50)
     site = getattr(request, "clinic_site", None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    who_saw = _who_saw(events) if data.get("patient") else None
+    what_they_saw = _what_they_saw(events) if data.get("person") else None
     return render(
         request,
         "audit/report.html",
-        {"form": form, "page": page, "tz_name": site.time_zone if site else "UTC"},
+        {
+            "form": form,
+            "page": page,
+            "tz_name": site.time_zone if site else "UTC",
+            "who_saw": who_saw,
+            "what_they_saw": what_they_saw,
+            "patient_ref": (data.get("patient") or "").strip().upper(),
+            "person": (data.get("person") or "").strip(),
+            "summary_rows": SUMMARY_ROWS,
+        },
     )
 
 

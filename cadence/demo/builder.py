@@ -31,12 +31,14 @@ from cadence.patients.services import allocate_mrns
 from cadence.programs.choices import TrackKind
 from cadence.programs.models import Membership, Organization, Phase, Program, Room, Site, Track
 
+from .consents import build_consents
 from .documentation import DocStats, build_documentation
 from .schedule import ScheduleStats, build_schedule
 from .screens import build_screens
 
 ORG_NAME = "Lakeside Recovery Collaborative (demo)"
-DEMO_PASSWORD = "cadence-demo"
+# Published demo sign-in for synthetic staff; seeding refuses a database with real patients.
+DEMO_PASSWORD = "cadence-demo"  # nosec B105  # demo-only, printed by make demo
 
 GIVEN = [
     "Alex",
@@ -294,7 +296,7 @@ def _stage(i: int, n: int) -> str:
 
 
 def build_patients(clinic: Clinic, count: int, today: dt.date, seed: int = 2026) -> int:
-    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not security
+    rng = random.Random(seed)  # noqa: S311  # nosec B311  # seeded fake data
     clinicians = {
         key: [
             u
@@ -456,7 +458,7 @@ def _episodes_for(
 def build_referrals(clinic: Clinic, today: dt.date, seed: int = 7) -> int:
     """Referrals at every stage: the referred patients' (linked to their charts) and a few
     new inquiries that have no chart yet, plus some closed ones."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not security
+    rng = random.Random(seed)  # noqa: S311  # nosec B311  # seeded fake data
     desk = clinic.staff["intake"]
     stages = ["new", "screening", "scheduled", "assessed"]
     rows = []
@@ -541,4 +543,5 @@ def seed(patients: int, today: dt.date) -> Clinic:
         load_shipped(Instrument)
         clinic.documentation = build_documentation(clinic, today)
         build_screens(clinic, today)
+        build_consents(clinic, today)
     return clinic

@@ -75,7 +75,7 @@ class DocStats:
 
 
 def build_documentation(clinic: Clinic, today: dt.date, seed: int = 23) -> DocStats:
-    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not security
+    rng = random.Random(seed)  # noqa: S311  # nosec B311  # seeded fake data
     stats = DocStats()
     director = as_user(clinic.staff["director"])
     for program in clinic.programs.values():

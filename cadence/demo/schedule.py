@@ -565,7 +565,7 @@ def book_next_week(
 
 
 def build_schedule(clinic: Clinic, today: dt.date, seed: int = 11) -> ScheduleStats:
-    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not security
+    rng = random.Random(seed)  # noqa: S311  # nosec B311  # seeded fake data
     stats = ScheduleStats()
     build_curriculum(clinic)
     build_availability(clinic)

@@ -15,6 +15,7 @@ from cadence.accounts.roles import (
     ADMIT,
     CHANGE_CARE,
     HAS_CASELOAD,
+    RESTRICT_PATIENTS,
     VIEW_CENSUS,
     VIEW_CLINICAL,
     VIEW_PATIENTS,
@@ -24,8 +25,9 @@ from cadence.alerts.models import Alert
 from cadence.audit.choices import Action
 from cadence.audit.services import record
 from cadence.common.timeutils import local_today
-from cadence.patients.access import get_patient_for_user
+from cadence.patients.access import get_patient_for_user, unreviewed_grant_count
 from cadence.patients.models import Patient
+from cadence.patients.scope import active_grant, emergency_readable, not_hidden, read_only_can
 from cadence.patients.services import patient_subject
 from cadence.programs.models import Program
 from cadence.programs.querysets import memberships_for
@@ -46,10 +48,15 @@ def _site_today(request: HttpRequest) -> dt.date:
 
 
 def chart_context(request: HttpRequest, patient: Patient, tab: str) -> dict[str, Any]:
-    """Header and tab data shared by every chart tab. Only episodes of the user's programs."""
+    """Header and tab data shared by every chart tab. Only episodes of the user's programs,
+    unless the page is read through an emergency grant: then the whole chart, read-only (the
+    banner says so and `can` drops every write capability)."""
     program_ids = memberships_for(request.user).program_ids
+    # Emergency access (read-only pages only) shows the whole chart: every program's episodes.
+    grant = active_grant(request.user, patient.pk)
+    mine = Q() if grant is not None else Q(program_id__in=program_ids)
     episodes = list(
-        patient.episodes.filter(program_id__in=program_ids)
+        patient.episodes.filter(mine)
         .select_related("program", "track", "phase", "primary_clinician")
         .order_by("-admission_date", "-id")
     )
@@ -60,11 +67,11 @@ def chart_context(request: HttpRequest, patient: Patient, tab: str) -> dict[str,
     open_alerts: list[Alert] = []
     if request.user.can(VIEW_CLINICAL):  # type: ignore[union-attr]
         open_alerts = list(
-            Alert.objects.filter(
-                patient=patient, status=AlertStatus.OPEN, program_id__in=program_ids
-            ).order_by("-raised_at")
+            Alert.objects.filter(mine, patient=patient, status=AlertStatus.OPEN).order_by(
+                "-raised_at"
+            )
         )
-    return {
+    context: dict[str, Any] = {
         "patient": patient,
         "open_alerts": open_alerts,
         "age": patient.age(today),
@@ -73,12 +80,19 @@ def chart_context(request: HttpRequest, patient: Patient, tab: str) -> dict[str,
         "today": today,
         "tab": tab,
         "admit_programs": admit_programs,
-        "can_admit": request.user.can(ADMIT) and bool(admit_programs),  # type: ignore[union-attr]
-        "can_change_care": request.user.can(CHANGE_CARE),  # type: ignore[union-attr]
+        # Nothing is written through emergency access: no admit or care-change buttons.
+        "can_admit": grant is None and request.user.can(ADMIT) and bool(admit_programs),  # type: ignore[union-attr]
+        "can_change_care": grant is None and request.user.can(CHANGE_CARE),  # type: ignore[union-attr]
+        "emergency": grant,
+        "can_restrict": grant is None and request.user.can(RESTRICT_PATIENTS),  # type: ignore[union-attr]
     }
+    if grant is not None:
+        context["can"] = read_only_can(request.user)  # chart pages hide their write buttons
+    return context
 
 
 @require_capability(VIEW_PATIENTS)
+@emergency_readable
 def chart(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     context = chart_context(request, patient, "summary")
@@ -100,6 +114,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(VIEW_PATIENTS)
+@emergency_readable
 def demographics(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     context = chart_context(request, patient, "demographics")
@@ -232,6 +247,7 @@ def today_context(request: HttpRequest) -> dict[str, Any]:
     if user.can(HAS_CASELOAD):  # type: ignore[union-attr]
         context["caseload"] = list(
             Episode.objects.filter(
+                not_hidden(user),
                 primary_clinician=acting_user(request),
                 status__in=IN_CARE_STATUSES,
                 program_id__in=memberships.program_ids,
@@ -281,15 +297,21 @@ def today_context(request: HttpRequest) -> dict[str, Any]:
             mine |= Q(program_id__in=site_program_ids)
         context["alerts_waiting"] = list(
             Alert.objects.filter(
-                mine, status=AlertStatus.OPEN, program_id__in=memberships.program_ids
+                mine,
+                not_hidden(user),
+                status=AlertStatus.OPEN,
+                program_id__in=memberships.program_ids,
             )
             .select_related("patient", "responsible")
             .order_by(SEVERITY_RANK, "raised_at")[:50]
         )
 
+    if user.can(RESTRICT_PATIENTS):  # type: ignore[union-attr]
+        context["emergency_unreviewed"] = unreviewed_grant_count(user)
+
     if user.can(VIEW_PATIENTS) and site_program_ids:  # type: ignore[union-attr]
         waiting = Episode.objects.filter(
-            program_id__in=site_program_ids, status=EpisodeStatus.REFERRED
+            not_hidden(user), program_id__in=site_program_ids, status=EpisodeStatus.REFERRED
         )
         context["referred_count"] = waiting.count()
         context["referred"] = list(

@@ -7,4 +7,6 @@ class NotesConfig(AppConfig):
     verbose_name = "Clinical notes"
 
     def ready(self) -> None:
-        from . import signing  # noqa: F401  (registers note documents for verification)
+        from . import disclosure, signing  # noqa: F401  (registers note documents for verification)
+
+        disclosure.register()  # its category for release packets (cadence.consents.packet)

@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.forms.utils import ErrorDict
 
+from cadence.consents.models import Support
 from cadence.plans.models import Objective
 from cadence.scheduling.models import Appointment
 
@@ -36,6 +37,7 @@ NOT_IN_PLAN = (
 
 # Which field a service refusal is about (matched on the message's words).
 _FIELD_HINTS: list[tuple[str, str]] = [
+    ("cannot be added to a family session", "supports"),
     ("end time", "end"),
     ("start is in the future", "start"),
     ("took part", "participants"),
@@ -69,6 +71,11 @@ class GroupedObjectives(forms.ModelMultipleChoiceField):
         return obj.text
 
 
+class SupportChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Support) -> str:
+        return obj.label
+
+
 class AppointmentChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Appointment) -> str:
         start = obj.starts_at.astimezone(obj.program.site.tz)
@@ -90,6 +97,15 @@ class NoteForm(forms.Form):
     )
     end = forms.TimeField(
         label="End time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    supports = SupportChoices(
+        label="Supports who took part",
+        queryset=Support.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "Pick from the patient's active supports who join family sessions."
+        },
     )
     participants = forms.CharField(
         label="Who took part",
@@ -145,8 +161,14 @@ class NoteForm(forms.Form):
         appointments: QuerySet[Appointment],
         templates: QuerySet[NoteTemplate],
         initial: dict[str, Any] | None = None,
+        supports: Sequence[Support] = (),
+        support_problems: dict[int, list[str]] | None = None,
     ) -> None:
         super().__init__(data, initial=initial)
+        # Family sessions: the patient's active supports who join family sessions, each with
+        # what keeps them off the note (no consent in force), if anything.
+        self.support_candidates = list(supports) if kind == NoteKind.FAMILY else []
+        self.support_problems = support_problems or {}
         self.kind_fixed = kind_fixed
         self.note_kind = kind
         self.note_format = format
@@ -156,7 +178,17 @@ class NoteForm(forms.Form):
             ("", "— choose —"),
             *[(s, ServiceType(s).label) for s in KIND_SERVICES[kind]],
         ]
-        self.fields["participants"].required = kind == NoteKind.FAMILY
+        self.fields["participants"].required = (
+            kind == NoteKind.FAMILY and not self.support_candidates
+        )
+        self.fields["supports"].queryset = Support.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[s.pk for s in self.support_candidates]
+        )
+        if self.support_candidates:
+            self.fields["participants"].label = "Others who took part"
+            self.fields[
+                "participants"
+            ].help_text = "Anyone who is not a support on the chart, e.g. “Interpreter (agency)”."
         self.fields["addressed"].queryset = objectives  # type: ignore[attr-defined]
         self.fields["appointment"].queryset = appointments  # type: ignore[attr-defined]
         self.fields["template"].queryset = templates  # type: ignore[attr-defined]
@@ -166,7 +198,40 @@ class NoteForm(forms.Form):
                 label=label, widget=forms.Textarea(attrs={"rows": 5}), required=False
             )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            self.note_kind == NoteKind.FAMILY
+            and self.support_candidates
+            and not data.get("supports")
+            and not (data.get("participants") or "").strip()
+            and "participants" not in self.errors
+        ):
+            self.add_error(
+                "participants",
+                "Pick the supports who took part, or describe who else took part.",
+            )
+        return data
+
     # -- rendering helpers -------------------------------------------------------------------
+
+    @property
+    def support_rows(self) -> list[dict[str, Any]]:
+        """The supports offered, checked or not, and why any cannot be added."""
+        chosen: set[int] = set()
+        for value in self["supports"].value() or []:
+            try:
+                chosen.add(int(getattr(value, "pk", value)))
+            except (TypeError, ValueError):
+                continue
+        return [
+            {
+                "support": s,
+                "checked": s.pk in chosen,
+                "problems": self.support_problems.get(s.pk, []),
+            }
+            for s in self.support_candidates
+        ]
 
     @property
     def section_fields(self) -> list[forms.BoundField]:

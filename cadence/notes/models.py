@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from cadence.consents.models import Support
 from cadence.episodes.models import Episode
 from cadence.patients.models import Patient
 from cadence.plans.models import Objective
@@ -81,6 +82,9 @@ class Note(models.Model):
     risk_note = models.TextField("risk review", blank=True)
     next_steps = models.TextField("plan for next session", blank=True)
     addressed = models.ManyToManyField(Objective, blank=True, related_name="notes")
+    # Family sessions: the patient's supports who took part (each needs a consent in force that
+    # covers family involvement or treatment and note summaries; see cadence.consents).
+    supports = models.ManyToManyField(Support, blank=True, related_name="family_notes")
     # Group notes: the shared part.
     topic = models.ForeignKey(
         Topic, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

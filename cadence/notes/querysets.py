@@ -1,31 +1,46 @@
 """Reads of notes start here: the user's programs only, and only for roles that read clinical
-documentation (deny by default)."""
+documentation (deny by default); restricted charts and emergency access follow
+cadence.patients.scope."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from cadence.accounts.roles import VIEW_CLINICAL
+from cadence.patients.scope import granted_ids, not_hidden
 from cadence.programs.querysets import memberships_for
 
 from .choices import NoteKind, NoteStatus
 from .models import Addendum, GroupNoteEntry, Note, NoteTemplate
 
 
+def user_can_read_clinical(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.can(VIEW_CLINICAL))
+
+
 def _program_ids(user: Any) -> list[int]:
-    if not getattr(user, "is_authenticated", False) or not user.can(VIEW_CLINICAL):
+    if not user_can_read_clinical(user):
         return []
     return sorted(memberships_for(user).program_ids)
 
 
 def notes_visible_to(user: Any) -> QuerySet[Note]:
+    """Notes of the user's programs; on a read-only chart page also the notes of a chart under
+    their emergency grant (a group note through its entry); never a restricted chart's notes
+    that do not name the user (a group note, which has no patient of its own, stays: its pages
+    label such a participant "Restricted patient")."""
     program_ids = _program_ids(user)
-    if not program_ids:
+    granted = sorted(granted_ids(user)) if user_can_read_clinical(user) else []
+    if not program_ids and not granted:
         return Note.objects.none()
-    return Note.objects.filter(program_id__in=program_ids)
+    allowed = Q(program_id__in=program_ids)
+    if granted:
+        in_group = GroupNoteEntry.objects.filter(note=OuterRef("pk"), patient_id__in=granted)
+        allowed |= Q(patient_id__in=granted) | Q(Exists(in_group), kind=NoteKind.GROUP)
+    return Note.objects.filter(allowed & not_hidden(user))
 
 
 def templates_visible_to(user: Any) -> QuerySet[NoteTemplate]:

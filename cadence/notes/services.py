@@ -22,6 +22,8 @@ from cadence.accounts.access import acting_user
 from cadence.accounts.roles import COSIGN
 from cadence.audit.choices import Action
 from cadence.audit.services import Subject, record, record_many
+from cadence.consents.models import Support
+from cadence.consents.services import family_decisions
 from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
 from cadence.plans.choices import PlanStatus
@@ -144,6 +146,8 @@ class NoteInput:
     next_steps: str = ""
     participants: str = ""
     addressed: list[Objective] | None = None
+    # Family sessions: supports on the chart who took part (each needs a consent in force).
+    supports: list[Support] | None = None
     template: NoteTemplate | None = None
     # The attended individual or family appointment the note documents, if any.
     appointment: Appointment | None = None
@@ -184,9 +188,11 @@ def save_note(
         raise NoteError("Choose the service delivered.")
     if data.service_type not in KIND_SERVICES[kind]:
         raise NoteError("Choose one of the services listed for this kind of session.")
-    if kind == NoteKind.FAMILY and not data.participants.strip():
+    supports = list(data.supports or []) if kind == NoteKind.FAMILY else []
+    if kind == NoteKind.FAMILY and not data.participants.strip() and not supports:
         raise NoteError("List who took part in the family session.")
     starts, ends = _instants(episode, data.service_date, data.start, data.end)
+    _check_family_supports(episode, supports, data.service_date)
     _require_plan(episode)
     objectives = current_objectives(episode.pk, data.addressed or [])
     _check_appointment(episode, data.appointment)
@@ -231,6 +237,7 @@ def save_note(
             note.template = data.template
         note.save()
         note.addressed.set(objectives)
+        note.supports.set(supports)
         audit_note(
             request,
             note,
@@ -238,6 +245,33 @@ def save_note(
             Action.CREATE if created else Action.UPDATE,
         )
     return note
+
+
+def _check_family_supports(episode: Episode, supports: list[Support], day: dt.date) -> None:
+    """Each support named on a family note must be the patient's, active, joining family
+    sessions, and covered on the session's day by a signed consent in force for family
+    involvement or treatment that covers note summaries (cadence.consents)."""
+    if not supports:
+        return
+    for support in supports:
+        if (
+            support.patient_id != episode.patient_id
+            or not support.is_active
+            or not support.joins_family_sessions
+        ):
+            raise NoteError(
+                f"{support.label} cannot be added to a family session note: only the patient's "
+                "active supports who join family sessions can."
+            )
+    decisions = family_decisions(episode.patient, supports, day, [episode.program_id])
+    for support in supports:
+        decision = decisions[support.pk]
+        if not decision.allowed:
+            raise NoteError(
+                f"{support.label} cannot be added to a family session note: "
+                + " ".join(decision.missing),
+                list(decision.missing),
+            )
 
 
 def _check_appointment(episode: Episode, appointment: Appointment | None) -> None:
@@ -688,6 +722,11 @@ def canonical(note: Note) -> dict[str, Any]:
             "next_steps": note.next_steps,
             "addressed": sorted(o.pk for o in note.addressed.all()),
         }
+        # Only when there are some, so notes signed before supports existed keep their digest.
+        # By id: a support's name may be corrected later without breaking the signature.
+        supports = sorted(s.pk for s in note.supports.all())
+        if supports:
+            content["supports"] = supports
     return content
 
 

@@ -14,7 +14,7 @@ from .services import ADDENDUM_DOCUMENT, NOTE_DOCUMENT, addendum_canonical, cano
 def _signed_notes() -> Iterator[tuple[int, dict[str, Any], list[int]]]:
     notes = (
         Note.objects.filter(author_signature__isnull=False)
-        .prefetch_related("entries", "addressed")
+        .prefetch_related("entries", "addressed", "supports")
         .order_by("pk")
     )
     for note in notes.iterator(chunk_size=200):

@@ -25,8 +25,8 @@ from cadence.audit.services import Subject, record
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
 from cadence.patients.models import Patient
+from cadence.patients.scope import active_grant, emergency_readable, mask_hidden, mine_or_granted
 from cadence.plans.models import Objective, TreatmentPlan
-from cadence.programs.querysets import memberships_for
 from cadence.scheduling.access import get_occurrence_for_user
 from cadence.scheduling.choices import ABSENT, ATTENDED, AttendanceStatus
 from cadence.scheduling.models import Occurrence, Topic
@@ -206,6 +206,14 @@ def _shared_form(note: Note, data: Any = None) -> SharedPartForm:
     )
 
 
+def _entries(request: HttpRequest, note: Note) -> list[GroupNoteEntry]:
+    """The note's entries; a restricted participant the user may not see shows as
+    "Restricted patient R-…" (no name, no link), their section kept for the session's record."""
+    entries = services.group_entries(note)
+    mask_hidden(request.user, [e.patient for e in entries])
+    return entries
+
+
 def _base_context(
     request: HttpRequest, occurrence: Occurrence, note: Note | None
 ) -> dict[str, Any]:
@@ -268,7 +276,7 @@ def _draft_page(
     problems: list[str] | None = None,
     error: str = "",
 ) -> HttpResponse:
-    entries = entries if entries is not None else services.group_entries(note)
+    entries = entries if entries is not None else _entries(request, note)
     context = _base_context(request, occurrence, note)
     context |= {
         "shared": shared or _shared_form(note),
@@ -295,7 +303,7 @@ def _final_page(
     error: str = "",
 ) -> HttpResponse:
     user: Any = request.user
-    entries = services.group_entries(note)
+    entries = _entries(request, note)
     addenda = list(note.addenda.select_related("author", "signature"))
     shared_addenda = [a for a in addenda if a.entry_id is None]
     per_entry: dict[int, list[Addendum]] = defaultdict(list)
@@ -397,7 +405,7 @@ def _save(
     sign: bool,
 ) -> HttpResponse:
     """Save the shared part and every section (and sign, for "Sign note"): one submit."""
-    entries = services.group_entries(note)
+    entries = _entries(request, note)
     shared = _shared_form(note, request.POST)
     cards = _draft_cards(note, entries, request.POST)
     sign_form = SignForm(request.POST)
@@ -458,7 +466,7 @@ def _save(
                 "Saved as a draft, not signed: see what is left, by Sign.",
             )
         else:
-            problems = services.group_problems(note, services.group_entries(note))
+            problems = services.group_problems(note, _entries(request, note))
             error = f"Saved as a draft, not signed. {exc}"
         return again(error, problems)
     if note.status == NoteStatus.PENDING_COSIGN:
@@ -471,7 +479,7 @@ def _save(
 
 
 def _add_addendum(request: HttpRequest, occurrence: Occurrence, note: Note) -> HttpResponse:
-    entries = services.group_entries(note)
+    entries = _entries(request, note)
     form = AddendumForm(request.POST, entries=entries)
     if form.is_valid():
         try:
@@ -522,8 +530,8 @@ def _own_entry(request: HttpRequest, patient: Patient, note_pk: int) -> GroupNot
             note_id=note_pk,
             patient=patient,
             note__kind=NoteKind.GROUP,
-            note__program_id__in=memberships_for(request.user).program_ids,
         )
+        .filter(mine_or_granted(request.user, "note__program_id"))
         .exclude(note__status=NoteStatus.DRAFT)  # see querysets.chart_notes
         .select_related(
             "note__occurrence__series",
@@ -571,6 +579,7 @@ def _entry_subject(entry: GroupNoteEntry, patient: Patient, summary: str) -> Sub
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def group_entry(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     entry = _own_entry(request, patient, note_pk)
@@ -580,10 +589,15 @@ def group_entry(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def group_entry_print(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     entry = _own_entry(request, patient, note_pk)
-    context = {"patient": patient, **_entry_context(entry)}
+    context = {
+        "patient": patient,
+        "emergency": active_grant(request.user, patient.pk),
+        **_entry_context(entry),
+    }
     record(Action.PRINT, _entry_subject(entry, patient, "Group note printed"), request=request)
     return render(request, "notes/group_entry_print.html", context)
 

@@ -20,10 +20,12 @@ from cadence.audit.access import deny
 from cadence.audit.choices import Action
 from cadence.audit.services import Subject, record
 from cadence.common.pagination import paginate
+from cadence.consents.services import family_candidates, family_decisions
 from cadence.episodes.choices import IN_CARE_STATUSES, EpisodeStatus
 from cadence.episodes.models import Episode
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
+from cadence.patients.scope import active_grant, emergency_readable
 from cadence.patients.services import patient_subject
 from cadence.plans.models import Objective
 from cadence.programs.querysets import memberships_for
@@ -99,6 +101,7 @@ def _note_episodes(context: dict[str, Any]) -> list[Episode]:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     context = chart_context(request, patient, "notes")
@@ -125,7 +128,7 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
             n.link = reverse("notes:edit", args=[n.pk])
         else:
             n.link = reverse("notes:detail", args=[n.pk])
-    can_write = _can(request, WRITE_NOTES)
+    can_write = _can(request, WRITE_NOTES) and context["emergency"] is None
     episodes = _note_episodes(context) if can_write else []
     templates: list[NoteTemplate] = []
     if episodes:
@@ -202,6 +205,7 @@ def _note_initial(note: Note, objectives: list[Objective]) -> dict[str, Any]:
         "start": _local(note.starts_at, note.episode).time(),
         "end": _local(note.ends_at, note.episode).time(),
         "participants": note.participants,
+        "supports": [s.pk for s in note.supports.all()],
         "risk_level": note.risk_level,
         "risk_note": note.risk_note,
         "next_steps": note.next_steps,
@@ -249,6 +253,7 @@ def _save(
         next_steps=data["next_steps"],
         participants=data["participants"],
         addressed=list(data["addressed"]),
+        supports=list(data["supports"]) if kind == NoteKind.FAMILY else [],
         template=data.get("template") if note is None else None,
         appointment=data["appointment"],
     )
@@ -270,6 +275,20 @@ def _save(
     else:
         messages.success(request, "Draft saved.")
     return saved
+
+
+def _family_supports(episode: Episode, kind: str) -> dict[str, Any]:
+    """For a family note: the supports offered, and what keeps any of them off the note today
+    (no signed consent in force for family involvement or treatment covering note summaries)."""
+    if kind != NoteKind.FAMILY:
+        return {}
+    candidates = family_candidates(episode.patient)
+    if not candidates:
+        return {}
+    today = _local(dt.datetime.now(dt.UTC), episode).date()
+    decisions = family_decisions(episode.patient, candidates, today, [episode.program_id])
+    problems = {pk: list(d.missing) for pk, d in decisions.items() if not d.allowed}
+    return {"supports": candidates, "support_problems": problems}
 
 
 def _after_save(note: Note) -> HttpResponse:
@@ -399,6 +418,7 @@ def new_note(request: HttpRequest, pk: int) -> HttpResponse:
         appointments=_open_appointments(episode, None),
         templates=templates,
         initial=initial,
+        **_family_supports(episode, kind),
     ).live(request.get_full_path())
     context.update(
         {
@@ -467,6 +487,7 @@ def edit_note(request: HttpRequest, pk: int) -> HttpResponse:
         appointments=_open_appointments(episode, note),
         templates=NoteTemplate.objects.none(),
         initial=_note_initial(note, _carried(note) if plan else []) | {"format": note_format},
+        **_family_supports(episode, note.kind),
     ).live(request.get_full_path())
     if request.method == "POST":
         if "refresh" in request.POST or blocked:
@@ -526,14 +547,19 @@ def _detail_page(
     context.update(_note_content(note))
     user = request.user
     is_author = note.author_id == user.pk
-    can_addendum = _can(request, WRITE_NOTES) and note.status != NoteStatus.DRAFT
+    writable = context["emergency"] is None  # nothing is written through emergency access
+    can_addendum = writable and _can(request, WRITE_NOTES) and note.status != NoteStatus.DRAFT
     can_cosign = (
-        _can(request, COSIGN) and note.status == NoteStatus.PENDING_COSIGN and not is_author
+        writable
+        and _can(request, COSIGN)
+        and note.status == NoteStatus.PENDING_COSIGN
+        and not is_author
     )
     context.update(
         {
             "is_author": is_author,
-            "can_edit": note.status == NoteStatus.DRAFT
+            "can_edit": writable
+            and note.status == NoteStatus.DRAFT
             and is_author
             and _can(request, WRITE_NOTES),
             "problems": individual_problems(note) if note.status == NoteStatus.DRAFT else [],
@@ -546,6 +572,7 @@ def _detail_page(
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_note_for_user(request, pk)
     if note.kind == NoteKind.GROUP:
@@ -556,6 +583,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def note_print(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_note_for_user(request, pk)
     if note.kind == NoteKind.GROUP:
@@ -564,6 +592,7 @@ def note_print(request: HttpRequest, pk: int) -> HttpResponse:
     context = _note_content(note)
     context["patient"] = note.patient
     context["printed_by"] = request.user
+    context["emergency"] = active_grant(request.user, note.patient.pk)
     record(Action.PRINT, patient_subject(note.patient, f"Printed: note {note.pk}"), request=request)
     return render(request, "notes/note_print.html", context)
 

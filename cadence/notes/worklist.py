@@ -1,5 +1,6 @@
 """What documentation a person owes: unsigned drafts, sessions without a note, plans due,
-co-signatures waiting. Each list is a bounded query (a recent window, the user's programs)."""
+co-signatures waiting. Each list is a bounded query (a recent window, the user's programs);
+restricted charts that do not name the user are left out (cadence.patients.scope)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cadence.accounts.roles import COSIGN, HAS_CASELOAD
 from cadence.common.timeutils import local_today
 from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
+from cadence.patients.scope import not_hidden
 from cadence.plans.choices import IN_PROGRESS, PlanStatus
 from cadence.plans.models import TreatmentPlan
 from cadence.programs.querysets import memberships_for
@@ -84,7 +86,11 @@ def due_sessions(user: Any, now: dt.datetime, program_ids: frozenset[int]) -> li
     )
     appointments = (
         Appointment.objects.filter(
-            program_id__in=program_ids, clinician=user, ends_at__gte=since, ends_at__lte=now
+            not_hidden(user),  # no note can be written on a chart hidden from the user
+            program_id__in=program_ids,
+            clinician=user,
+            ends_at__gte=since,
+            ends_at__lte=now,
         )
         .exclude(status="cancelled")
         .filter(_attended(appointment=OuterRef("pk")))
@@ -146,6 +152,7 @@ def worklist_for(
     wl = Worklist()
     mine = list(
         Note.objects.filter(
+            not_hidden(user),
             author=user,
             status__in=[NoteStatus.DRAFT, NoteStatus.PENDING_COSIGN],
             program_id__in=program_ids,
@@ -159,12 +166,17 @@ def worklist_for(
     wl.sessions = due_sessions(user, now, program_ids)
     if user.can(HAS_CASELOAD):
         caseload = Episode.objects.filter(
-            primary_clinician=user, status__in=IN_CARE_STATUSES, program_id__in=program_ids
+            not_hidden(user),
+            primary_clinician=user,
+            status__in=IN_CARE_STATUSES,
+            program_id__in=program_ids,
         )
         wl.plans = plans_due(caseload, today)
     if user.can(COSIGN):
         wl.cosign = list(
-            Note.objects.filter(status=NoteStatus.PENDING_COSIGN, program_id__in=program_ids)
+            Note.objects.filter(
+                not_hidden(user), status=NoteStatus.PENDING_COSIGN, program_id__in=program_ids
+            )
             .exclude(author=user)
             .select_related("author", "patient", "occurrence__track", "program")
             .order_by("updated_at")[:200]

@@ -29,3 +29,9 @@ LANGUAGES = [
     ("tl", "Tagalog"),
     ("other", "Other"),
 ]
+
+
+class EmergencyReason(models.TextChoices):
+    CRISIS = "crisis", "Patient in crisis / safety concern"
+    COVERING = "covering", "Continuity of care — covering clinician"
+    OTHER = "other", "Other"

@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
 from cadence.common.timeutils import age_on
 
-from .choices import LANGUAGES, CommitmentKind, SexAtBirth
+from .choices import LANGUAGES, CommitmentKind, EmergencyReason, SexAtBirth
 from .normalize import name_key, name_tokens, phone_key
 from .querysets import PatientQuerySet
 
@@ -45,6 +46,10 @@ class Patient(models.Model):
     is_synthetic = models.BooleanField(
         default=False, help_text="Generated demo or test data, never a real person."
     )
+    restricted = models.BooleanField(
+        default=False,
+        help_text="Only the named staff may open this chart (e.g. a staff member in treatment).",
+    )
     # Derived search keys, kept in step by save() (and by the demo's bulk loader).
     name_key = models.CharField(max_length=250, editable=False)
     phone_key = models.CharField(max_length=20, editable=False, blank=True)
@@ -64,12 +69,18 @@ class Patient(models.Model):
             models.Index(
                 fields=["phone_key"], name="patient_phone", opclasses=["varchar_pattern_ops"]
             ),
+            # Restricted charts are rare: every request looks them up (cadence.patients.scope).
+            models.Index(
+                fields=["id"], name="patient_restricted", condition=models.Q(restricted=True)
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.mrn})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.hidden_label:
+            raise RuntimeError("A masked patient (restricted chart) is for display only.")
         creating = self._state.adding
         old_key = self.name_key
         self.refresh_search_keys()
@@ -88,12 +99,22 @@ class Patient(models.Model):
 
     @property
     def display_name(self) -> str:
-        """Preferred first name when there is one; legal names stay on record."""
+        """Preferred first name when there is one; legal names stay on record. A restricted
+        chart shown to someone it does not name reads "Restricted patient R-…" instead
+        (cadence.patients.scope.mask_hidden)."""
+        if self.hidden_label:
+            return self.hidden_label
         first = self.preferred_name or self.legal_first_name
         return f"{first} {self.legal_last_name}"
 
     @property
+    def hidden_label(self) -> str:
+        return str(getattr(self, "_hidden_label", ""))
+
+    @property
     def sort_name(self) -> str:
+        if self.hidden_label:
+            return self.hidden_label
         pref = f" “{self.preferred_name}”" if self.preferred_name else ""
         return f"{self.legal_last_name}, {self.legal_first_name}{pref}"
 
@@ -185,3 +206,95 @@ class MrnSequence(models.Model):
 
     def __str__(self) -> str:
         return f"MRN sequence at {self.last}"
+
+
+class NamedStaff(models.Model):
+    """A staff member a restricted chart names: they (and only they) may open it, still within
+    their role and programs."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="named_staff")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "user"], name="named_staff_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} may open chart {self.patient_id}"
+
+
+class RestrictionChange(models.Model):
+    """Each time a director restricts a chart, changes who it names, or lifts the restriction:
+    what it became and why (the audit row refers to it; the reason stays here, not in logs)."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="restriction_changes"
+    )
+    restricted = models.BooleanField()
+    named = models.TextField(help_text="The named staff after the change (user names).")
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        state = "restricted" if self.restricted else "unrestricted"
+        return f"Chart {self.patient_id} {state} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class EmergencyAccess(models.Model):
+    """Break-the-glass: a clinician reads a chart they cannot normally open, for a stated
+    reason, until `ends_at`. Read-only; directors of the patient's programs review it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_grants"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="emergency_grants")
+    reason = models.CharField(max_length=12, choices=EmergencyReason.choices)
+    explanation = models.TextField()
+    granted_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "ends_at"], name="emergency_user_ends"),
+            models.Index(fields=["patient", "granted_at"], name="emergency_patient"),
+            models.Index(
+                fields=["granted_at"],
+                name="emergency_unreviewed",
+                condition=models.Q(reviewed_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("granted_at")),
+                name="emergency_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True) | models.Q(reviewed_by__isnull=False),
+                name="emergency_review_has_reviewer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.user_id} to chart {self.patient_id}"

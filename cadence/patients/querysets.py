@@ -39,21 +39,41 @@ def prefix_q(field: str, prefix: str) -> Q:
 
 class PatientQuerySet(models.QuerySet[Any]):
     def visible_to(self, user: Any) -> PatientQuerySet:
-        """Patients registered in, or with an episode of care in, one of the user's programs.
+        """Patients registered in, or with an episode of care in, one of the user's programs,
+        except restricted charts that do not name the user; on read-only chart pages, also the
+        charts the user holds an emergency grant for (cadence.patients.scope).
 
         Patient data access requires both a role that views patients and program membership.
         """
+        from .scope import granted_ids, not_hidden
+
         if not getattr(user, "is_authenticated", False) or not user.can(VIEW_PATIENTS):
             return self.none()
+        granted = sorted(granted_ids(user))
+        in_programs = self.in_programs_q(user)
+        if in_programs is None and not granted:
+            return self.none()
+        allowed = Q(pk__in=granted) if granted else Q()
+        if in_programs is not None:
+            allowed = in_programs | allowed if granted else in_programs
+        return self.filter(allowed & not_hidden(user, "pk"))
+
+    def in_programs_q(self, user: Any) -> Q | None:
+        """Registered in, or with an episode in, one of the user's programs (restriction not
+        considered: for directors managing restrictions and reading the audit trail)."""
         program_ids = sorted(memberships_for(user).program_ids)
         if not program_ids:
-            return self.none()
+            return None
         # Episodes sit in a higher layer; reach them through the reverse relation, not an import.
         episode_model = self.model._meta.get_field("episodes").related_model
         in_episode = Exists(
             episode_model.objects.filter(patient=OuterRef("pk"), program_id__in=program_ids)
         )
-        return self.filter(Q(registered_program_id__in=program_ids) | in_episode)
+        return Q(registered_program_id__in=program_ids) | Q(in_episode)
+
+    def in_programs_of(self, user: Any) -> PatientQuerySet:
+        q = self.in_programs_q(user)
+        return self.none() if q is None else self.filter(q)
 
     def with_episodes(self) -> PatientQuerySet:
         """Prefetch the patients' episodes with their programs, looked up by patient (the

@@ -7,4 +7,6 @@ class PlansConfig(AppConfig):
     verbose_name = "Treatment, relapse-prevention and safety plans"
 
     def ready(self) -> None:
-        from . import signing  # noqa: F401  (registers plan documents for verification)
+        from . import disclosure, signing  # noqa: F401  (registers plan documents for verification)
+
+        disclosure.register()  # its category for release packets (cadence.consents.packet)

@@ -20,6 +20,7 @@ from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
+from cadence.patients.scope import active_grant, emergency_readable
 from cadence.patients.services import patient_subject
 from cadence.signatures.models import Meaning
 
@@ -73,6 +74,7 @@ def plan_facts(plan: TreatmentPlan, today: Any) -> dict[str, Any]:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     context = chart_context(request, patient, "plans")
@@ -99,7 +101,7 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     templates: dict[int, list[PlanTemplate]] = {}
     for t in PlanTemplate.objects.filter(program_id__in=open_ids, is_active=True):
         templates.setdefault(t.program_id, []).append(t)
-    writer = can_write(request)
+    writer = can_write(request) and context["emergency"] is None
     has_alert = bool(context["open_alerts"])
     sections = []
     for episode in episodes:
@@ -146,6 +148,7 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One version of a treatment plan, read-only (superseded versions stay readable)."""
     plan = get_plan_for_user(request, pk)
@@ -156,7 +159,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-version")
     )
     has_in_progress = any(v.status in IN_PROGRESS for v in versions)
-    writer = can_write(request)
+    writer = can_write(request) and context["emergency"] is None
     context.update(
         {
             "plan": plan,
@@ -181,10 +184,12 @@ def _print_context(request: HttpRequest, patient: Any, program: Any) -> dict[str
         "program": program,
         "printed_by": request.user,
         "today": local_today(program.site.time_zone),
+        "emergency": active_grant(request.user, patient.pk),
     }
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def print_plan(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request, pk)
     context = _print_context(request, plan.patient, plan.program)
@@ -203,6 +208,7 @@ def print_plan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def print_living(request: HttpRequest, episode_pk: int, kind: str) -> HttpResponse:
     episode = get_episode_for_user(request, episode_pk)
     document = services.living_plan(kind, episode)

@@ -215,7 +215,7 @@ class AvailabilityRowForm(forms.Form):
 
 
 AvailabilityFormSet: type[BaseFormSet[AvailabilityRowForm]] = formset_factory(
-    AvailabilityRowForm, extra=2, can_delete=True, max_num=28, validate_max=True
+    AvailabilityRowForm, extra=2, can_delete=True, max_num=28, validate_max=True, absolute_max=28
 )
 
 

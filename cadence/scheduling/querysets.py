@@ -1,4 +1,5 @@
-"""Reads of the schedule start here: everything is limited to the user's programs."""
+"""Reads of the schedule start here: everything is limited to the user's programs, and rows
+about a patient follow the restricted-chart and emergency-access rule (cadence.patients.scope)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from cadence.episodes.choices import IN_CARE_STATUSES
+from cadence.patients.scope import mine_or_granted
 from cadence.programs.querysets import memberships_for
 
 from .models import Appointment, Attendance, Enrollment, Occurrence, SessionSeries, Topic
@@ -18,15 +20,26 @@ def occurrences_visible_to(user: Any) -> QuerySet[Occurrence]:
 
 
 def appointments_visible_to(user: Any) -> QuerySet[Appointment]:
+    """Appointments of the user's programs (or of a chart under their emergency grant, on a
+    read-only page), never of a restricted chart hidden from them."""
+    return Appointment.objects.filter(mine_or_granted(user))
+
+
+def appointments_on_calendar(user: Any) -> QuerySet[Appointment]:
+    """Every appointment of the user's programs, for calendars and feeds: a restricted
+    patient's appointment still takes the clinician's and the room's time. Views show such a
+    patient as "Restricted patient R-…" (cadence.patients.scope.mask_hidden)."""
     return Appointment.objects.filter(program_id__in=memberships_for(user).program_ids)
 
 
 def attendance_visible_to(user: Any) -> QuerySet[Attendance]:
-    return Attendance.objects.filter(episode__program_id__in=memberships_for(user).program_ids)
+    return Attendance.objects.filter(mine_or_granted(user, "episode__program_id"))
 
 
 def enrollments_visible_to(user: Any) -> QuerySet[Enrollment]:
-    return Enrollment.objects.filter(episode__program_id__in=memberships_for(user).program_ids)
+    return Enrollment.objects.filter(
+        mine_or_granted(user, "episode__program_id", "episode__patient_id")
+    )
 
 
 def series_visible_to(user: Any) -> QuerySet[SessionSeries]:

@@ -34,13 +34,14 @@ from cadence.audit.access import deny
 from cadence.audit.services import Subject
 from cadence.common.timeutils import local_today
 from cadence.episodes.choices import IN_CARE_STATUSES
+from cadence.patients.scope import mask_hidden
 from cadence.programs.models import Membership, Room, Site, Track
 from cadence.programs.querysets import memberships_for
 
 from . import services
 from .models import Appointment, Attendance, Enrollment, Occurrence
 from .querysets import (
-    appointments_visible_to,
+    appointments_on_calendar,
     day_bounds,
     occurrences_visible_to,
     series_visible_to,
@@ -158,6 +159,9 @@ def appointment_items(
     items = []
     for a in appointments:
         zone = _zone(a)
+        # A restricted patient the viewer may not see (masked by the caller): the label, no
+        # link to the appointment or the chart.
+        hidden = bool(a.patient.hidden_label)
         items.append(
             CalendarItem(
                 kind="appointment",
@@ -165,9 +169,9 @@ def appointment_items(
                 starts=a.starts_at.astimezone(zone),
                 ends=a.ends_at.astimezone(zone),
                 title=a.get_kind_display(),
-                url=reverse("scheduling:appointment", args=[a.pk]),
+                url="" if hidden else reverse("scheduling:appointment", args=[a.pk]),
                 where=_where(a.room, a.telehealth_url),
-                telehealth_url=a.telehealth_url,
+                telehealth_url="" if hidden else a.telehealth_url,
                 cancelled=a.is_cancelled,
                 reason=a.change_reason,
                 clinician=a.clinician.get_full_name() or a.clinician.username,
@@ -221,10 +225,11 @@ def sessions_for(user: Any, day: dt.date, site: Site | None) -> list[CalendarIte
         .distinct()
     )
     appointments = list(
-        appointments_visible_to(user)
+        appointments_on_calendar(user)
         .filter(clinician=user, starts_at__gte=start, starts_at__lt=end)
         .select_related("clinician", "patient", "room", "program__site")
     )
+    mask_hidden(user, [a.patient for a in appointments])
     enrolled = _enrolled_counts(occurrences)
     marked: dict[tuple[str, int], int] = defaultdict(int)
     if occurrences or appointments:
@@ -370,7 +375,7 @@ def week(request: HttpRequest) -> HttpResponse:
             deny(request, Subject("room", str(room_pk), "week calendar"))
     elif (
         occurrences_visible_to(user).filter(facilitators=user).exists()
-        or appointments_visible_to(user).filter(clinician=user).exists()
+        or appointments_on_calendar(user).filter(clinician=user).exists()
     ):
         clinician = user
     elif tracks:
@@ -392,7 +397,7 @@ def week(request: HttpRequest) -> HttpResponse:
     show_names = shows_names(user)
 
     occurrences = occurrences_visible_to(user).filter(in_week)
-    appointments = appointments_visible_to(user).filter(in_week)
+    appointments = appointments_on_calendar(user).filter(in_week)
     if track is not None:
         _materialize_far_weeks(series_visible_to(user).filter(track=track), monday, today)
         occurrences = occurrences.filter(track=track)
@@ -419,6 +424,10 @@ def week(request: HttpRequest) -> HttpResponse:
         occurrences, appointments = occurrences.none(), appointments.none()
         title, selected = "Week", ("", 0)
 
+    week_appointments = list(
+        appointments.select_related("clinician", "patient", "room", "program__site")
+    )
+    mask_hidden(user, [a.patient for a in week_appointments])
     items = _sorted(
         group_items(
             occurrences.select_related("series", "topic", "room", "program__site")
@@ -427,11 +436,7 @@ def week(request: HttpRequest) -> HttpResponse:
             tz,
             with_facilitators=True,
         )
-        + appointment_items(
-            appointments.select_related("clinician", "patient", "room", "program__site"),
-            tz,
-            show_names=show_names,
-        )
+        + appointment_items(week_appointments, tz, show_names=show_names)
     )
     by_day: dict[dt.date, list[CalendarItem]] = defaultdict(list)
     for item in items:

@@ -34,7 +34,12 @@ from cadence.programs.models import Site
 
 from .forms_worklist import FeedForm
 from .models import Appointment, CalendarFeed, Occurrence
-from .querysets import appointments_visible_to, enrollments_visible_to, occurrences_visible_to
+from .querysets import (
+    appointments_on_calendar,
+    appointments_visible_to,
+    enrollments_visible_to,
+    occurrences_visible_to,
+)
 from .services import (
     ScheduleError,
     calendar_feed_fetched,
@@ -247,7 +252,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         .order_by("starts_at", "id")
     )
     appointments = (
-        appointments_visible_to(user)
+        appointments_on_calendar(user)  # the staff feed never names a patient
         .filter(clinician=user, starts_at__gte=since, starts_at__lt=until)
         .select_related("room")
         .order_by("starts_at", "id")

@@ -34,6 +34,7 @@ from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
+from cadence.patients.scope import active_grant, emergency_readable, read_only_can
 from cadence.patients.services import patient_subject
 from cadence.programs.models import Track
 from cadence.programs.querysets import memberships_for
@@ -58,6 +59,7 @@ RECENT_ATTENDANCE = 20
 
 
 @require_capability(VIEW_SCHEDULE)
+@emergency_readable
 def chart_schedule(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, patient_pk)
     context = chart_context(request, patient, "schedule")
@@ -108,7 +110,8 @@ def chart_schedule(request: HttpRequest, patient_pk: int) -> HttpResponse:
     sites = {p.pk: p.site for p in memberships_for(request.user).programs}
     sections = []
     for episode in episodes:
-        tz = sites[episode.program_id].tz
+        # Under emergency access the chart shows other programs' episodes too.
+        tz = (sites.get(episode.program_id) or episode.program.site).tz
         history = by_episode.get(episode.pk, [])
         own = [
             o
@@ -329,10 +332,15 @@ def _appointment_page(
         mark_form = AppointmentAttendanceForm(initial=initial)
     tz = appt.program.site.tz
     starts, ends = appt.starts_at.astimezone(tz), appt.ends_at.astimezone(tz)
+    grant = active_grant(request.user, appt.patient_id)
+    extra: dict[str, Any] = {"emergency": grant}
+    if grant is not None:
+        extra["can"] = read_only_can(request.user)  # read-only: no attendance or cancel forms
     return render(
         request,
         "scheduling/appointment.html",
         {
+            **extra,
             "appt": appt,
             "day": starts.date(),
             "when": f"{starts:%A} {starts.day} {starts:%B %Y}, {starts:%H:%M}–{ends:%H:%M}",
@@ -353,6 +361,7 @@ def _appointment_page(
 
 
 @require_capability(VIEW_SCHEDULE)
+@emergency_readable
 def appointment(request: HttpRequest, pk: int) -> HttpResponse:
     appt = get_appointment_for_user(request, pk)
     record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib import messages
 from django.db import IntegrityError
@@ -24,6 +25,7 @@ from cadence.audit.services import Subject, record
 from cadence.common.timeutils import local_today
 from cadence.episodes.models import Episode
 from cadence.patients.models import Patient
+from cadence.patients.scope import mask_hidden
 from cadence.programs.models import Site
 from cadence.programs.querysets import memberships_for
 
@@ -110,7 +112,7 @@ class Counts:
         return round(self.minutes / 60, 1)
 
 
-def _rows(occurrence: Occurrence, episodes: list[Episode]) -> list[RosterRow]:
+def _rows(user: Any, occurrence: Occurrence, episodes: list[Episode]) -> list[RosterRow]:
     """One row per roster episode, with every attendance entry (current and replaced), plus
     read-only rows for anyone recorded here who is no longer on the roster. Two queries."""
     entries: dict[int, list[Attendance]] = defaultdict(list)
@@ -132,6 +134,9 @@ def _rows(occurrence: Occurrence, episodes: list[Episode]) -> list[RosterRow]:
 
     rows = [row(ep, entries.pop(ep.patient_id, []), True) for ep in episodes]
     others = [row(found[-1].episode, found, False) for found in entries.values()]
+    # A restricted patient the viewer may not see stays on the roster (attendance is still
+    # taken) as "Restricted patient R-…": no name, no MRN (cadence.patients.scope).
+    mask_hidden(user, [r.patient for r in rows + others])
     others.sort(key=lambda r: (r.patient.legal_last_name, r.patient.legal_first_name, r.patient.pk))
     return rows + others
 
@@ -176,7 +181,7 @@ def _row_context(request: HttpRequest, occurrence: Occurrence) -> dict[str, obje
 @require_capability(VIEW_SCHEDULE)
 def session(request: HttpRequest, pk: int) -> HttpResponse:
     occurrence = get_occurrence_for_user(request, pk)
-    rows = _rows(occurrence, roster_episodes(occurrence))
+    rows = _rows(request.user, occurrence, roster_episodes(occurrence))
     record(
         Action.VIEW,
         Subject("occurrence", str(occurrence.pk), "Session roster viewed"),
@@ -209,6 +214,7 @@ def _episode_on_roster(request: HttpRequest, occurrence: Occurrence, episode_pk:
 def mark(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     occurrence = get_occurrence_for_user(request, pk)
     episode = _episode_on_roster(request, occurrence, episode_pk)
+    mask_hidden(request.user, [episode.patient])
     form = MarkForm(request.POST)
     error = ""
     if form.is_valid():
@@ -249,7 +255,7 @@ def _row_response(
 ) -> HttpResponse:
     """The one row that changed, and the counts at the top swapped out of band. `ask_time`:
     the status ("late" or "left_early") whose time must be typed in."""
-    rows = _rows(occurrence, roster_episodes(occurrence))
+    rows = _rows(request.user, occurrence, roster_episodes(occurrence))
     row = next(r for r in rows if r.episode.pk == episode.pk)
     row.error = error
     row.ask_time = ask_time
@@ -386,9 +392,12 @@ def _matches(patient: Patient, query: str) -> bool:
     if not query:
         return True
     words = query.casefold().split()
-    hay = " ".join(
-        [patient.legal_first_name, patient.legal_last_name, patient.preferred_name, patient.mrn]
-    ).casefold()
+    if patient.hidden_label:  # a restricted patient is found by their label only
+        hay = patient.hidden_label.casefold()
+    else:
+        hay = " ".join(
+            [patient.legal_first_name, patient.legal_last_name, patient.preferred_name, patient.mrn]
+        ).casefold()
     return all(w in hay for w in words)
 
 
@@ -416,6 +425,7 @@ def _desk_sessions(request: HttpRequest, site: Site | None, query: str) -> list[
             occurrence_id__in=[o.pk for o in occurrences], is_current=True
         )
     }
+    mask_hidden(request.user, [ep.patient for eps in by_track.values() for ep in eps.values()])
     now = timezone.now()
     out = []
     for occ in occurrences:
@@ -475,6 +485,7 @@ def _check_in_post(request: HttpRequest, site: Site | None) -> HttpResponse:
     if occurrence.program.site_id != site.pk or occurrence.date != local_today(site.time_zone):
         deny(request, Subject("occurrence", str(occurrence.pk), "not today at this site"))
     episode = _episode_on_roster(request, occurrence, form.cleaned_data["episode"])
+    mask_hidden(request.user, [episode.patient])
     person = DeskPerson(
         episode=episode,
         current=Attendance.objects.filter(

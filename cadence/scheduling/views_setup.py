@@ -38,8 +38,8 @@ from .forms_setup import (
     days_label,
     schedulable_staff,
 )
-from .models import Occurrence, SessionSeries, StaffAvailability, Topic
-from .querysets import enrollments_visible_to, series_visible_to, topics_visible_to
+from .models import Enrollment, Occurrence, SessionSeries, StaffAvailability, Topic
+from .querysets import series_visible_to, topics_visible_to
 from .services import ScheduleError
 
 NEXT_OCCURRENCES = 3
@@ -108,10 +108,10 @@ def _schedule_context(
         .prefetch_related("facilitators")
         .order_by("start_time", "title")
     )
-    # The same count as services.open_enrollment_count(track, today), for every track at once.
+    # The same count as services.open_enrollment_count(track, today), for every track at once
+    # (every seat taken, a restricted patient's too: the program is already the user's).
     seats = dict(
-        enrollments_visible_to(request.user)
-        .filter(track__program=program)
+        Enrollment.objects.filter(track__program=program)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .values("track_id")
         .annotate(n=Count("id"))

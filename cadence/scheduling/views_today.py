@@ -12,6 +12,7 @@ from cadence.accounts.roles import TAKE_ATTENDANCE, VIEW_SCHEDULE, WORKLIST
 from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
 from cadence.episodes.views import today_context
+from cadence.patients.scope import not_hidden
 from cadence.programs.querysets import memberships_for
 
 from .ledger import flag
@@ -38,6 +39,7 @@ def schedule_today_context(request: HttpRequest) -> dict[str, Any]:
         context["can_check_in"] = user.can(TAKE_ATTENDANCE)  # type: ignore[union-attr]
     if user.can(WORKLIST):  # type: ignore[union-attr]
         caseload = Episode.objects.filter(
+            not_hidden(user),
             primary_clinician=acting_user(request),
             status__in=IN_CARE_STATUSES,
             program_id__in=memberships_for(user).program_ids,

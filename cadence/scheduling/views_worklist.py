@@ -20,6 +20,7 @@ from cadence.common.timeutils import local_today
 from cadence.episodes.access import get_episode_for_user
 from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
+from cadence.patients.scope import not_hidden
 from cadence.patients.services import patient_subject
 from cadence.programs.querysets import memberships_for
 
@@ -46,7 +47,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     scope = request.GET.get("scope", "")
     if scope not in SCOPES or not can_program:
         scope = "program" if can_program else "mine"
-    episodes = Episode.objects.filter(status__in=IN_CARE_STATUSES)
+    episodes = Episode.objects.filter(not_hidden(user), status__in=IN_CARE_STATUSES)
     if scope == "program":
         episodes = episodes.filter(program_id__in=[p.pk for p in memberships.programs_at(site)])
     else:

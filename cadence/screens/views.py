@@ -17,6 +17,7 @@ from cadence.episodes.choices import OPEN_STATUSES
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
 from cadence.patients.models import Patient
+from cadence.patients.scope import emergency_readable
 from cadence.patients.services import patient_subject
 from cadence.programs.models import Program
 
@@ -69,6 +70,7 @@ def _no_program(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request, pk)
     context = chart_context(request, patient, "screens")
@@ -103,7 +105,7 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     for entry in context["expected"]:
         entry.current = entry.covers(today)
         entry.can_end = entry.until is None
-    context["can_record"] = _can_record(request)
+    context["can_record"] = _can_record(request) and context["emergency"] is None
     if context["can_record"]:
         programs = programs_for(request, patient)
         default = _default_program(context, programs)
@@ -166,6 +168,7 @@ def screen_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(VIEW_CLINICAL)
+@emergency_readable
 def screen_detail(request: HttpRequest, pk: int) -> HttpResponse:
     screen = get_screen_for_user(request, pk)
     context = chart_context(request, screen.patient, "screens")
@@ -173,7 +176,7 @@ def screen_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["results"] = sorted(
         screen.results.all(), key=lambda r: (r.result != Result.POSITIVE, r.expected, r.id)
     )
-    context["can_record"] = _can_record(request)
+    context["can_record"] = _can_record(request) and context["emergency"] is None
     record(Action.VIEW, patient_subject(screen.patient, "Chart: drug screen"), request=request)
     return render(request, "screens/screen_detail.html", context)
 
