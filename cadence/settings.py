@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "cadence.scheduling",
     "cadence.notes",
     "cadence.intake",
+    "cadence.outcomes",
     "cadence.demo",
 ]
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("cadence.screens.urls")),
     path("", include("cadence.consents.urls")),
     path("programs/", include("cadence.programs.urls")),
+    path("outcomes/", include("cadence.outcomes.urls")),
     path("audit/", include("cadence.audit.urls")),
     path("healthz", common_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

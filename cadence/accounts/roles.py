@@ -37,6 +37,8 @@ RESTRICT_PATIENTS = "restrict_patients"  # restrict a chart to named staff; revi
 # 42 CFR Part 2: record supports, consents (and their scans) and revocations; see the tab.
 MANAGE_CONSENTS = "manage_consents"
 RELEASE_INFORMATION = "release_information"  # disclose records under a consent (packets)
+VIEW_OUTCOMES = "view_outcomes"  # program dashboards of one's own programs, and their CSVs
+EXPORT_DEIDENTIFIED = "export_deidentified"  # the de-identified outcomes extract
 
 _SCHEDULE_ALL = {VIEW_SCHEDULE, TAKE_ATTENDANCE, BOOK_APPOINTMENTS}
 
@@ -52,6 +54,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         | {WRITE_NOTES, COSIGN, RECORD_SCREENS, EDIT_TEMPLATES}
         | {MANAGE_CONSENTS, RELEASE_INFORMATION}
         | {MANAGE_ACCOUNTS}
+        | {VIEW_OUTCOMES, EXPORT_DEIDENTIFIED}
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_FRONT
@@ -61,6 +64,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         | {EDIT_SCHEDULE, ENROLL, WORKLIST}
         | {WRITE_NOTES, COSIGN, RECORD_SCREENS, EDIT_TEMPLATES}
         | {MANAGE_CONSENTS, RELEASE_INFORMATION}
+        | {VIEW_OUTCOMES}
     ),
     Role.CLINICIAN: frozenset(
         _CLINICAL_FRONT
@@ -68,6 +72,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         | _SCHEDULE_ALL
         | {ENROLL, WORKLIST, WRITE_NOTES, RECORD_SCREENS}
         | {MANAGE_CONSENTS, RELEASE_INFORMATION}
+        | {VIEW_OUTCOMES}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_FRONT

@@ -159,7 +159,54 @@ class Placement(models.Model):
         ]
 
 
+class MeasureSchedule(models.Model):
+    """Which instrument a program gives, and when: at admission, every N days, on each group
+    day (check-ins) and at discharge. Due measures are derived from these rows and the
+    patient's responses; nothing is stored per patient."""
+
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.CASCADE, related_name="measure_schedule"
+    )
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    at_admission = models.BooleanField(default=True)
+    every_days = models.PositiveSmallIntegerField(
+        "repeat every (days)",
+        null=True,
+        blank=True,
+        help_text="Empty: not repeated. 14 = every two weeks, 28 = monthly.",
+    )
+    each_group_day = models.BooleanField(
+        default=False, help_text="Due on every day the patient attends a group (check-ins)."
+    )
+    at_discharge = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["program", "instrument__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "instrument"], name="measureschedule_one_per_instrument"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(every_days__isnull=True) | models.Q(every_days__gte=1),
+                name="measureschedule_interval_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.code} schedule"
+
+
 # The comprehensive evaluation lives in its own module; Django finds models imported here.
 from .evaluation import Diagnosis, Evaluation, SubstanceUse  # noqa: E402
 
-__all__ = ["Diagnosis", "Evaluation", "Instrument", "Placement", "Response", "SubstanceUse"]
+__all__ = [
+    "Diagnosis",
+    "Evaluation",
+    "Instrument",
+    "MeasureSchedule",
+    "Placement",
+    "Response",
+    "SubstanceUse",
+]

@@ -20,7 +20,7 @@ from cadence.accounts.choices import Role
 from cadence.accounts.models import User
 from cadence.assessments.loading import load_shipped
 from cadence.assessments.models import Instrument
-from cadence.episodes.choices import AdmissionType, EpisodeStatus
+from cadence.episodes.choices import AdmissionType, DischargeType, EpisodeStatus
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.intake.choices import Source
 from cadence.intake.models import Referral
@@ -283,6 +283,16 @@ STAGES = [
     (EpisodeStatus.ON_HOLD, 0.08),
     (EpisodeStatus.DISCHARGED, 0.15),
 ]
+# How demo episodes ended: mostly completed or stepped down, as in a working program.
+DISCHARGE_MIX = [
+    DischargeType.COMPLETED,
+    DischargeType.STEPPED_DOWN,
+    DischargeType.AGAINST_ADVICE,
+    DischargeType.ADMINISTRATIVE,
+    DischargeType.TRANSFERRED,
+    DischargeType.MOVED,
+]
+DISCHARGE_WEIGHTS = [45, 20, 15, 10, 7, 3]
 
 
 def _stage(i: int, n: int) -> str:
@@ -417,6 +427,7 @@ def _episodes_for(
         )
         if status == EpisodeStatus.DISCHARGED:
             episode.discharge_date = admitted + dt.timedelta(days=rng.randrange(28, 84))
+            episode.discharge_type = rng.choices(DISCHARGE_MIX, DISCHARGE_WEIGHTS)[0]
         episodes.append(episode)
     Episode.objects.bulk_create(episodes)
     WeeklyCommitment.objects.bulk_create(commitments)

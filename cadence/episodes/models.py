@@ -11,7 +11,7 @@ from cadence.patients.models import Patient
 from cadence.programs.choices import LevelOfCare
 from cadence.programs.models import Phase, Program, Track
 
-from .choices import OPEN_STATUSES, AdmissionType, EpisodeStatus
+from .choices import OPEN_STATUSES, AdmissionType, DischargeType, EpisodeStatus
 
 
 class Episode(models.Model):
@@ -38,6 +38,7 @@ class Episode(models.Model):
         related_name="primary_episodes",
     )
     discharge_date = models.DateField(null=True, blank=True)
+    discharge_type = models.CharField(max_length=16, choices=DischargeType.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,6 +57,11 @@ class Episode(models.Model):
                 name="episode_admitted_has_date_and_level",
             ),
             models.CheckConstraint(
+                condition=~models.Q(status="discharged")
+                | (models.Q(discharge_date__isnull=False) & ~models.Q(discharge_type="")),
+                name="episode_discharged_has_date_and_type",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(discharge_date__isnull=True)
                 | models.Q(discharge_date__gte=models.F("admission_date")),
                 name="episode_discharge_after_admission",
@@ -65,6 +71,8 @@ class Episode(models.Model):
             models.Index(fields=["program", "status"], name="episode_program_status"),
             models.Index(fields=["primary_clinician", "status"], name="episode_clinician_status"),
             models.Index(fields=["patient", "status"], name="episode_patient_status"),
+            models.Index(fields=["program", "admission_date"], name="episode_program_admitted"),
+            models.Index(fields=["program", "discharge_date"], name="episode_program_discharged"),
         ]
 
     def __str__(self) -> str:

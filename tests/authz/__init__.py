@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-AREAS = ("consents", "security", "restricted")
+AREAS = ("consents", "security", "restricted", "measures", "trends", "warning", "dashboard")
 
 
 def modules() -> list[ModuleType]:

@@ -64,6 +64,7 @@ def test_database_enforces_one_open_episode_per_patient_and_program(clinic):
         EpisodeFactory(patient=clinic.patient_a, program=clinic.program_a)
     # A discharged episode does not block a new one (readmission).
     clinic.episode_a.status = EpisodeStatus.DISCHARGED
+    clinic.episode_a.discharge_type = "completed"
     clinic.episode_a.discharge_date = dt.date(2026, 11, 1)
     clinic.episode_a.save()
     EpisodeFactory(patient=clinic.patient_a, program=clinic.program_a)
@@ -146,6 +147,7 @@ def test_change_phase_moves_within_the_program_only(clinic):
 
 def test_discharged_episode_cannot_change(clinic):
     clinic.episode_a.status = EpisodeStatus.DISCHARGED
+    clinic.episode_a.discharge_type = "completed"
     clinic.episode_a.discharge_date = dt.date(2026, 11, 1)
     clinic.episode_a.save()
     with pytest.raises(EpisodeError, match="Only an active or on-hold episode can be changed"):

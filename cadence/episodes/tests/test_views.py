@@ -147,7 +147,7 @@ def test_today_shows_director_census_by_program_and_track(clinic):
 
 def test_patient_list_says_who_is_in_care(clinic):
     Episode.objects.filter(pk=clinic.episode_a.pk).update(
-        status="discharged", discharge_date="2026-11-01"
+        status="discharged", discharge_date="2026-11-01", discharge_type="completed"
     )
     PatientFactory(
         registered_program=clinic.program_a, legal_first_name="Yan", legal_last_name="Zulu"

@@ -222,6 +222,7 @@ def test_contact_redirect_never_leaves_the_worklist(clinic, evening):
 
 def test_contact_for_a_discharged_episode_is_refused(clinic):
     clinic.episode_a.status = EpisodeStatus.DISCHARGED
+    clinic.episode_a.discharge_type = "completed"
     clinic.episode_a.discharge_date = clinic.episode_a.admission_date
     clinic.episode_a.save()
     response = login(clinic.clinician_a).post(

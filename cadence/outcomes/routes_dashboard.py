@@ -1,0 +1,5 @@
+"""URL patterns of the dashboard pages (merged into cadence.outcomes.urls)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
