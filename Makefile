@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/patients.py
 	$(BIN)/python bench/attendance.py
 	$(BIN)/python bench/notes.py
+	$(BIN)/python bench/outcomes.py
 
 clean:
 	rm -rf $(VENV) data/*.sqlite3* .pytest_cache .mypy_cache .ruff_cache

@@ -26,9 +26,9 @@ def _prepare_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def start_django(database_url: str) -> str:
+def start_django(database_url: str, fresh: bool = True) -> str:
     """Configure Django for a fresh database (a temp SQLite file when none is given), migrate
-    it, and return the URL used."""
+    it, and return the URL used. fresh=False keeps an existing database (and its data)."""
     url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='cadence-bench-')}/bench.sqlite3"
     os.environ.update(
         DATABASE_URL=url,
@@ -40,8 +40,10 @@ def start_django(database_url: str) -> str:
         SECURE_COOKIES="false",
         STATIC_MANIFEST="false",
         LOG_LEVEL="ERROR",
+        MFA_REQUIRED_FOR_STAFF="false",  # force_login sessions: no second step to pass
     )
-    _prepare_database(url)
+    if fresh:
+        _prepare_database(url)
     import django
 
     django.setup()

@@ -92,6 +92,23 @@ def reset_sequences(*models: Any) -> None:
             cursor.execute(sql)
 
 
+# How past episodes ended (weights roughly as programs report them).
+DISCHARGE_TYPES = [
+    ("completed", 42),
+    ("stepped_down", 18),
+    ("against_advice", 16),
+    ("administrative", 10),
+    ("transferred", 7),
+    ("moved", 4),
+    ("incarcerated", 2),
+    ("other", 1),
+]
+
+
+def discharge_type(rng: random.Random) -> str:
+    return rng.choices([t for t, _ in DISCHARGE_TYPES], [w for _, w in DISCHARGE_TYPES])[0]
+
+
 @dataclass
 class Slot:
     occurrence_id: int
@@ -378,6 +395,7 @@ def build(args: argparse.Namespace, timer: Timer) -> dict[str, Any]:
                     phase=phases[track.program_id][min(3, weeks // 3)],
                     primary_clinician=clinician,
                     discharge_date=stay.end,
+                    discharge_type="" if stay.end is None else discharge_type(rng),
                 )
             )
         Episode.objects.bulk_create(episodes, batch_size=5000)

@@ -2,9 +2,9 @@
 
 .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000] [--only NAME]
 
-Without --only every group runs; `--only NAME` runs just that group: overview, schedule or
-documentation. The documentation group saves a group-note draft (never signed) and may start a
-treatment plan, so run it against a demo database, never a real one.
+Without --only every group runs; `--only NAME` runs just that group: overview, schedule,
+documentation or outcomes. The documentation group saves a group-note draft (never signed) and
+may start a treatment plan, so run it against a demo database, never a real one.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ Session = Callable[..., Page]
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", nargs="?", default="http://127.0.0.1:8000")
-    parser.add_argument("--only", choices=["overview", "schedule", "documentation"])
+    parser.add_argument("--only", choices=["overview", "schedule", "documentation", "outcomes"])
     return parser.parse_args()
 
 
@@ -42,6 +42,7 @@ def main() -> None:
         "schedule": schedule,
         "overview": overview,
         "documentation": documentation,
+        "outcomes": outcomes,
     }
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
@@ -202,6 +203,31 @@ def documentation(session: Session) -> None:
     page.get_by_role("link", name="Open the co-sign queue").click()
     page.wait_for_load_state()
     page.screenshot(path=OUT / "cosign-queue.png", full_page=True)
+
+
+# -- Outcomes: measure schedule, engagement flags, dashboard ---------------------------------
+
+
+def outcomes(session: Session) -> None:
+    """The outcomes guides' pictures: measure schedule, worklist's measures due, early-warning
+    rules and flags, the program dashboard and a drill-down list."""
+    page = session("director")
+    page.goto(BASE + "/assessments/programs/1/measures/")
+    page.screenshot(path=OUT / "measure-schedule.png", full_page=True)
+    page.goto(BASE + "/outcomes/programs/1/warning-rules/")
+    page.screenshot(path=OUT / "warning-rules.png", full_page=True)
+    page.goto(BASE + "/outcomes/engagement/")
+    page.screenshot(path=OUT / "engagement-risk.png", full_page=True)
+    page.goto(BASE + "/outcomes/")
+    page.screenshot(path=OUT / "outcomes-dashboard.png", full_page=True)
+    page.locator("a[href*='metric=discharges%3Atype%3Acompleted'], "
+                 "a[href*='metric=discharges:type:completed']").first.click()  # fmt: skip
+    page.wait_for_load_state()
+    page.screenshot(path=OUT / "outcomes-drilldown.png", full_page=True)
+
+    page = session("clinician.a")
+    page.goto(BASE + "/notes/worklist/")
+    page.screenshot(path=OUT / "measures-due-worklist.png", full_page=True)
 
 
 def _tab(page: Page, name: str) -> None:
