@@ -136,6 +136,27 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 else:
     raise ConfigError(f"DATABASE_URL: use a sqlite:// or postgres:// URL, got {_db['ENGINE']}.")
 DATABASES = {"default": _db}
+
+# Cache: the outcomes dashboard keeps computed figures here (keyed by a fingerprint of the
+# data, so they are never stale). The default is per process; several app servers should
+# share one: CACHE_URL=redis://127.0.0.1:6379/1 (docs/deployment.md).
+_cache_url = env.text("CACHE_URL", "")
+if not _cache_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
+elif _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        }
+    }
+else:
+    raise ConfigError("CACHE_URL: use a redis://, rediss:// or unix:// URL, or leave it empty.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and sessions ------------------------------------------------------------------

@@ -70,6 +70,7 @@ READ_PAGES = [
     ("screens:detail", lambda c: [c.screen_a.pk]),
     ("scheduling:chart", lambda c: [c.patient_a.pk]),
     ("scheduling:appointment", lambda c: [c.appointment_a.pk]),
+    ("outcomes:progress", lambda c: [c.patient_a.pk]),
 ]
 IDS = [name for name, _ in READ_PAGES]
 

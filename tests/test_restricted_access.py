@@ -61,6 +61,7 @@ CHART_PAGES = [
     ("screens:detail", lambda c: [c.screen_a.pk]),
     ("scheduling:chart", lambda c: [c.patient_a.pk]),
     ("scheduling:appointment", lambda c: [c.appointment_a.pk]),
+    ("outcomes:progress", lambda c: [c.patient_a.pk]),
     ("patients:edit", lambda c: [c.patient_a.pk]),
 ]
 

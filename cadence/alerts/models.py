@@ -9,7 +9,14 @@ from django.db import models
 
 from cadence.patients.models import Patient
 
-from .choices import AlertStatus, FollowUpAction, Severity
+from .choices import (
+    EARLY_WARNING_RULES,
+    EARLY_WARNING_SOURCE,
+    AlertStatus,
+    FollowUpAction,
+    Severity,
+    actions_for,
+)
 
 
 class Alert(models.Model):
@@ -31,6 +38,12 @@ class Alert(models.Model):
     source = models.CharField(max_length=40, help_text="What raised it, e.g. PHQ-9.")
     source_id = models.CharField(max_length=40, blank=True)
     rule = models.CharField(max_length=40)
+    evidence = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Early warning: the newest data point behind the flag (an ISO date or time). "
+        "After follow-up the same rule fires again only on newer data.",
+    )
     severity = models.CharField(max_length=8, choices=Severity.choices)
     message = models.CharField(max_length=400)
     raised_at = models.DateTimeField(auto_now_add=True)
@@ -58,7 +71,14 @@ class Alert(models.Model):
                 condition=models.Q(status="open")
                 | (~models.Q(follow_up_action="") & models.Q(followed_up_at__isnull=False)),
                 name="alert_followed_up_has_action",
-            )
+            ),
+            # One open early-warning flag per episode (source_id) and rule, even if two runs
+            # race: the database refuses the second.
+            models.UniqueConstraint(
+                fields=["rule", "source_id"],
+                condition=models.Q(status="open", source=EARLY_WARNING_SOURCE),
+                name="alert_one_open_early_warning",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,3 +87,18 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == AlertStatus.OPEN
+
+    @property
+    def is_early_warning(self) -> bool:
+        return self.source == EARLY_WARNING_SOURCE
+
+    @property
+    def rule_name(self) -> str:
+        return EARLY_WARNING_RULES.get(self.rule, self.rule)
+
+    @property
+    def kind_label(self) -> str:
+        return "Engagement flag" if self.is_early_warning else "Safety alert"
+
+    def follow_up_actions(self) -> tuple[FollowUpAction, ...]:
+        return actions_for(self.source)

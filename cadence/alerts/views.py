@@ -23,7 +23,11 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_follow_up = request.user.can(FOLLOW_UP_ALERTS) and not via_grant(  # type: ignore[union-attr]
         request.user, alert.patient_id
     )
-    form = FollowUpForm(request.POST or None) if alert.is_open and can_follow_up else None
+    form = (
+        FollowUpForm(request.POST or None, source=alert.source)
+        if alert.is_open and can_follow_up
+        else None
+    )
     if request.method == "POST":
         if not can_follow_up:
             deny(
@@ -46,7 +50,9 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except AlertError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Follow-up recorded; the alert is closed.")
+                messages.success(
+                    request, f"Follow-up recorded; the {alert.kind_label.lower()} is closed."
+                )
                 return redirect("alerts:detail", pk=alert.pk)
     else:
         record(

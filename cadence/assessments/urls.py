@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_schedule
 
 app_name = "assessments"
 urlpatterns = [
@@ -12,4 +12,20 @@ urlpatterns = [
     path("assessments/results/<int:pk>/", views.result, name="result"),
     path("assessments/instruments/", views.instrument_settings, name="instruments"),
     path("assessments/instruments/<str:code>/", views.instrument_switch, name="instrument_switch"),
+    path("assessments/programs/<int:pk>/measures/", views_schedule.schedule, name="schedule"),
+    path(
+        "assessments/programs/<int:pk>/measures/recommended/",
+        views_schedule.schedule_recommended,
+        name="schedule_recommended",
+    ),
+    path(
+        "assessments/programs/<int:pk>/measures/<int:row_pk>/",
+        views_schedule.schedule_edit,
+        name="schedule_edit",
+    ),
+    path(
+        "assessments/programs/<int:pk>/measures/<int:row_pk>/remove/",
+        views_schedule.schedule_remove,
+        name="schedule_remove",
+    ),
 ]

@@ -21,6 +21,7 @@ from cadence.audit.access import deny
 from cadence.audit.choices import Action
 from cadence.audit.services import Subject, record
 from cadence.common.pagination import paginate
+from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.views import chart_context
 from cadence.patients.access import get_patient_for_user
 from cadence.patients.scope import emergency_readable, mine_or_granted
@@ -33,6 +34,7 @@ from .access import (
     placements_visible_to,
     responses_visible_to,
 )
+from .due import due_for_episodes
 from .forms import (
     FACTORS,
     DiagnosisFormSet,
@@ -76,6 +78,16 @@ def chart_tab(request: HttpRequest, pk: int) -> HttpResponse:
     )
     can_administer = request.user.can(ADMINISTER) and context["emergency"] is None  # type: ignore[union-attr]
     context["instruments"] = list(Instrument.objects.filter(enabled=True)) if can_administer else []
+    # Due now: in-care episodes in the user's programs only (not those read through a grant).
+    in_care = [
+        e
+        for e in context["episodes"]
+        if e.status in IN_CARE_STATUSES
+        and e.program_id in memberships_for(request.user).program_ids
+    ]
+    due = [m for items in due_for_episodes(in_care).values() for m in items]
+    context["due_now"] = sorted(due, key=lambda m: (-m.overdue_days, m.code))
+    context["can_give_due"] = can_administer
     record(Action.VIEW, patient_subject(patient, "Chart: assessments"), request=request)
     return render(request, "assessments/chart_tab.html", context)
 

@@ -41,6 +41,7 @@ def record_many(
     *,
     request: HttpRequest | None = None,
     actor: Any = None,
+    actor_name: str | None = None,
 ) -> list[AuditEvent]:
     """Append one event per subject under a single lock of the chain head (a group note
     touches a dozen charts at once): the same rows `record` would write, in a fixed number of
@@ -54,7 +55,7 @@ def record_many(
         actor_id, actor_text = user.pk, user.get_username()
         role = str(getattr(user, "role_label", ""))
     else:
-        actor_id, actor_text, role = None, "", ""
+        actor_id, actor_text, role = None, actor_name or "", ""
     events: list[AuditEvent] = []
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)

@@ -19,11 +19,13 @@ from django.db import transaction
 from cadence.accounts.choices import Role
 from cadence.accounts.models import User
 from cadence.assessments.loading import load_shipped
-from cadence.assessments.models import Instrument
+from cadence.assessments.models import Instrument, MeasureSchedule
+from cadence.assessments.services_schedule import recommended_rows
 from cadence.episodes.choices import AdmissionType, DischargeType, EpisodeStatus
 from cadence.episodes.models import Episode, LevelOfCareChange, PhaseChange
 from cadence.intake.choices import Source
 from cadence.intake.models import Referral
+from cadence.outcomes.services import run_early_warning
 from cadence.patients.choices import CommitmentKind
 from cadence.patients.models import EmergencyContact, Patient, PatientNameToken, WeeklyCommitment
 from cadence.patients.normalize import name_key, phone_key
@@ -33,6 +35,7 @@ from cadence.programs.models import Membership, Organization, Phase, Program, Ro
 
 from .consents import build_consents
 from .documentation import DocStats, build_documentation
+from .measures import build_measures
 from .schedule import ScheduleStats, build_schedule
 from .screens import build_screens
 
@@ -544,6 +547,14 @@ def build_referrals(clinic: Clinic, today: dt.date, seed: int = 7) -> int:
     return len(rows)
 
 
+def build_measure_schedules(clinic: Clinic) -> int:
+    """Every demo program gives the recommended measure schedule (one insert)."""
+    enabled = {i.code: i for i in Instrument.objects.filter(enabled=True)}
+    rows = [row for p in clinic.programs.values() for row in recommended_rows(p, enabled)]
+    MeasureSchedule.objects.bulk_create(rows)
+    return len(rows)
+
+
 def seed(patients: int, today: dt.date) -> Clinic:
     refuse_if_real_data()
     with transaction.atomic():
@@ -552,7 +563,11 @@ def seed(patients: int, today: dt.date) -> Clinic:
         build_referrals(clinic, today)
         clinic.schedule = build_schedule(clinic, today)
         load_shipped(Instrument)
+        build_measure_schedules(clinic)
         clinic.documentation = build_documentation(clinic, today)
         build_screens(clinic, today)
+        build_measures(today)
         build_consents(clinic, today)
+        for program in clinic.programs.values():  # the morning's early-warning check
+            run_early_warning(program, today)
     return clinic

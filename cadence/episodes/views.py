@@ -20,7 +20,7 @@ from cadence.accounts.roles import (
     VIEW_CLINICAL,
     VIEW_PATIENTS,
 )
-from cadence.alerts.choices import AlertStatus
+from cadence.alerts.choices import EARLY_WARNING_SOURCE, AlertStatus
 from cadence.alerts.models import Alert
 from cadence.audit.choices import Action
 from cadence.audit.services import record
@@ -302,6 +302,7 @@ def today_context(request: HttpRequest) -> dict[str, Any]:
                 status=AlertStatus.OPEN,
                 program_id__in=memberships.program_ids,
             )
+            .exclude(source=EARLY_WARNING_SOURCE)  # engagement flags: their own count
             .select_related("patient", "responsible")
             .order_by(SEVERITY_RANK, "raised_at")[:50]
         )

@@ -10,3 +10,9 @@ class NotesConfig(AppConfig):
         from . import disclosure, signing  # noqa: F401  (registers note documents for verification)
 
         disclosure.register()  # its category for release packets (cadence.consents.packet)
+
+        from cadence.assessments.due import register_group_day_source
+
+        from .worklist import episodes_in_group_on
+
+        register_group_day_source(episodes_in_group_on)  # group-day check-ins (issue 6)

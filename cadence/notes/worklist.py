@@ -1,10 +1,12 @@
 """What documentation a person owes: unsigned drafts, sessions without a note, plans due,
-co-signatures waiting. Each list is a bounded query (a recent window, the user's programs);
-restricted charts that do not name the user are left out (cadence.patients.scope)."""
+co-signatures waiting, and scheduled measures due on the caseload. Each list is a bounded
+query (a recent window, the user's programs); restricted charts that do not name the user are
+left out (cadence.patients.scope)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cadence.accounts.roles import COSIGN, HAS_CASELOAD
+from cadence.assessments.due import DueMeasure, due_for_episodes
 from cadence.common.timeutils import local_today
 from cadence.episodes.choices import IN_CARE_STATUSES
 from cadence.episodes.models import Episode
@@ -19,8 +22,8 @@ from cadence.patients.scope import not_hidden
 from cadence.plans.choices import IN_PROGRESS, PlanStatus
 from cadence.plans.models import TreatmentPlan
 from cadence.programs.querysets import memberships_for
-from cadence.scheduling.choices import ATTENDED
-from cadence.scheduling.models import Appointment, Attendance, Occurrence
+from cadence.scheduling.choices import ATTENDED, OccurrenceStatus
+from cadence.scheduling.models import Appointment, Attendance, Enrollment, Occurrence
 
 from .choices import NoteKind, NoteStatus
 from .models import Note
@@ -48,12 +51,19 @@ class PlanDue:
 
 
 @dataclass
+class MeasureDue:
+    episode: Episode
+    measure: DueMeasure
+
+
+@dataclass
 class Worklist:
     drafts: list[Note] = field(default_factory=list)
     sessions: list[DueSession] = field(default_factory=list)
     plans: list[PlanDue] = field(default_factory=list)
     cosign: list[Note] = field(default_factory=list)
     awaiting_my_cosign: list[Note] = field(default_factory=list)
+    measures: list[MeasureDue] = field(default_factory=list)
 
     @property
     def overdue_count(self) -> int:
@@ -165,13 +175,7 @@ def worklist_for(
     wl.awaiting_my_cosign = [n for n in mine if n.status == NoteStatus.PENDING_COSIGN]
     wl.sessions = due_sessions(user, now, program_ids)
     if user.can(HAS_CASELOAD):
-        caseload = Episode.objects.filter(
-            not_hidden(user),
-            primary_clinician=user,
-            status__in=IN_CARE_STATUSES,
-            program_id__in=program_ids,
-        )
-        wl.plans = plans_due(caseload, today)
+        wl.plans = plans_due(caseload(user), today)
     if user.can(COSIGN):
         wl.cosign = list(
             Note.objects.filter(
@@ -182,3 +186,74 @@ def worklist_for(
             .order_by("updated_at")[:200]
         )
     return wl
+
+
+def caseload(user: Any) -> QuerySet[Episode]:
+    """In-care episodes the user is primary clinician of, in their programs, whose chart is not
+    hidden from them (the plans and measures sections share it)."""
+    return Episode.objects.filter(
+        not_hidden(user),
+        primary_clinician=user,
+        status__in=IN_CARE_STATUSES,
+        program_id__in=memberships_for(user).program_ids,
+    )
+
+
+def measures_due(user: Any, today: dt.date | None = None) -> list[MeasureDue]:
+    """Scheduled measures due on the user's caseload, most overdue first: a fixed number of
+    queries (episodes, schedules, last responses, group days) however large the caseload.
+    `today` defaults to each program's own local date."""
+    if not user.can(HAS_CASELOAD):
+        return []
+    episodes = list(caseload(user).select_related("patient", "program__site"))
+    by_pk = {e.pk: e for e in episodes}
+    out = [
+        MeasureDue(by_pk[pk], m)
+        for pk, items in due_for_episodes(episodes, today=today).items()
+        for m in items
+    ]
+    out.sort(
+        key=lambda d: (
+            -d.measure.overdue_days,
+            d.measure.due_on,
+            d.episode.patient.sort_name,
+            d.episode.pk,
+            d.measure.code,
+        )
+    )
+    return out
+
+
+def episodes_in_group_on(days: Mapping[int, dt.date]) -> set[int]:
+    """Episodes with a group on their given local day: attended one (present, late, left
+    early), or enrolled in a track meeting that day and not marked absent from it. Three
+    queries for any number of episodes (cadence.assessments.due's group-day source)."""
+    if not days:
+        return set()
+    dates = sorted(set(days.values()))
+    ids = sorted(days)
+    marked: dict[int, set[str]] = {}
+    for episode_id, day, status in Attendance.objects.filter(
+        episode_id__in=ids, date__in=dates, is_current=True, occurrence__isnull=False
+    ).values_list("episode_id", "date", "status"):
+        if days[episode_id] == day:
+            marked.setdefault(episode_id, set()).add(status)
+    enrollments = list(
+        Enrollment.objects.filter(episode_id__in=ids, starts_on__lte=dates[-1])
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=dates[0]))
+        .values_list("episode_id", "track_id", "starts_on", "ends_on")
+    )
+    meeting = set(
+        Occurrence.objects.filter(
+            track_id__in=sorted({t for _, t, _, _ in enrollments}), date__in=dates
+        )
+        .exclude(status=OccurrenceStatus.CANCELLED)
+        .values_list("track_id", "date")
+    )
+    out = {pk for pk, statuses in marked.items() if statuses & set(ATTENDED)}
+    for episode_id, track_id, starts_on, ends_on in enrollments:
+        day = days[episode_id]
+        covers = starts_on <= day and (ends_on is None or day <= ends_on)
+        if covers and (track_id, day) in meeting and episode_id not in marked:
+            out.add(episode_id)
+    return out

@@ -2,7 +2,9 @@
 change (Jacobson & Truax 1991). Pure functions on numbers; no database.
 
 Definitions (the same on the chart and on the dashboard):
-- baseline: the first score from 14 days before admission onward (intake evaluations count);
+- baseline: the first score from 14 days before admission onward (intake evaluations count),
+  among the scores that belong to the episode (`belongs_to_episode`: a score from an earlier
+  stay never counts);
 - response: the score fell by at least 50% from a baseline above 0 (lower-is-better scores);
 - remission: the score is below the cut-off (PHQ-9: < 5) having started at or above it;
 - reliable change: RCI = (x2 - x1) / (sqrt(2) * SD * sqrt(1 - r)); |RCI| > 1.96 is reliable,
@@ -117,3 +119,17 @@ def baseline_index(
         if (start is None or day >= start) and (end is None or day <= end):
             return n
     return None
+
+
+def belongs_to_episode(
+    score_episode_id: int | None,
+    taken_on: dt.date,
+    episode_id: int,
+    previous_discharge: dt.date | None,
+) -> bool:
+    """Whether a score may be an episode's baseline or latest: one recorded in that episode, or
+    one recorded outside any episode (an intake screen before admission) after the day the
+    patient's previous stay ended. Scores of another episode never count."""
+    if score_episode_id is not None:
+        return score_episode_id == episode_id
+    return previous_discharge is None or taken_on > previous_discharge

@@ -16,7 +16,8 @@ from cadence.programs.models import Program
 class ChangeNorm(models.Model):
     """How to judge change on one score of one instrument: direction, remission cut-off and
     the standard deviation and reliability that the reliable change index (Jacobson-Truax)
-    needs. Reference values from the literature; a site may change them (Django admin)."""
+    needs. Reference values from the literature; a director may change them on the
+    Reference values page."""
 
     instrument_code = models.CharField(max_length=20)
     score_code = models.CharField(max_length=20, default="total")
@@ -119,6 +120,8 @@ class WarningRules(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_run_raised = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "warning rules"

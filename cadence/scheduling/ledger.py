@@ -22,7 +22,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from cadence.episodes.models import Episode
+from cadence.episodes.models import Episode, PhaseChange
 from cadence.programs.models import Program
 
 from .choices import ABSENT, ATTENDED, AppointmentStatus, AttendanceStatus, OccurrenceStatus
@@ -65,12 +65,59 @@ def _target(episode: Episode) -> Decimal:
     return episode.program.weekly_hours_min
 
 
+class PhaseTargets:
+    """Each episode's weekly hours target on any day, from its phase history: the target of
+    the phase in effect that day (the program minimum when there is no phase). A week is
+    judged by the phase in effect on its Monday, so a step up or down counts from the next
+    full week. One query for any number of episodes."""
+
+    def __init__(self, current: dict[int, Decimal], minimum: dict[int, Decimal]) -> None:
+        """current: episode id -> today's target; minimum: episode id -> program minimum."""
+        self._current = current
+        self._minimum = minimum
+        self._changes: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+        self._initial: dict[int, Decimal] = {}
+        changes = (
+            PhaseChange.objects.filter(episode_id__in=list(current))
+            .order_by("episode_id", "effective_on", "id")
+            .values_list(
+                "episode_id",
+                "effective_on",
+                "from_phase__weekly_hours_target",
+                "to_phase__weekly_hours_target",
+            )
+        )
+        for ep_id, effective_on, before, after in changes:
+            if ep_id not in self._initial:
+                self._initial[ep_id] = before if before is not None else self._minimum[ep_id]
+            self._changes[ep_id].append((effective_on, after))
+
+    @classmethod
+    def of(cls, episodes: Sequence[Episode]) -> PhaseTargets:
+        return cls(
+            {e.pk: _target(e) for e in episodes},
+            {e.pk: e.program.weekly_hours_min for e in episodes},
+        )
+
+    def on(self, episode_id: int, day: dt.date) -> Decimal:
+        changes = self._changes.get(episode_id)
+        if not changes:
+            return self._current[episode_id]
+        target = self._initial[episode_id]
+        for effective_on, after in changes:
+            if effective_on > day:
+                break
+            target = after
+        return target
+
+
 def weekly_hours(
     episodes: Sequence[Episode], first_week: dt.date, last_week: dt.date
 ) -> dict[int, list[WeekHours]]:
     """Per episode, one row per week (Monday dates from first_week to last_week inclusive):
     scheduled minutes (group occurrences of the tracks enrolled in that day, plus booked
-    appointments, cancelled ones excluded), attended minutes and the phase target."""
+    appointments, cancelled ones excluded), attended minutes and the target of the phase in
+    effect that week (PhaseTargets)."""
     first_week, last_week = week_start(first_week), week_start(last_week)
     end = last_week + dt.timedelta(days=6)
     ids = [e.pk for e in episodes]
@@ -79,11 +126,12 @@ def weekly_hours(
     while w <= last_week:
         weeks.append(w)
         w += dt.timedelta(days=7)
+    targets = PhaseTargets.of(episodes) if episodes else None
     out = {
         e.pk: [
             WeekHours(
                 week=w,
-                target_hours=_target(e),
+                target_hours=targets.on(e.pk, w) if targets else _target(e),
                 min_hours=e.program.weekly_hours_min,
                 max_hours=e.program.weekly_hours_max,
             )

@@ -373,6 +373,13 @@ class Attendance(models.Model):
                 name="attendance_episode_date",
             ),
             models.Index(fields=["patient", "date"], name="attendance_patient_date"),
+            # Covering (PostgreSQL): the program dashboard's per-day and per-week aggregates.
+            models.Index(
+                fields=["date"],
+                include=["episode", "patient", "status", "minutes"],
+                condition=models.Q(is_current=True),
+                name="attendance_current_date",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,16 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-AREAS = ("consents", "security", "restricted", "measures", "trends", "warning", "dashboard")
+AREAS = (
+    "consents",
+    "security",
+    "restricted",
+    "measures",
+    "trends",
+    "warning",
+    "dashboard",
+    "norms",
+)
 
 
 def modules() -> list[ModuleType]:

@@ -110,3 +110,42 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_unknown_cache_url_stops_startup_with_a_message(tmp_path):
+    result = _cadence(
+        ["check"], CACHE_URL="memcached://cache:11211", DATABASE_URL=f"sqlite:///{tmp_path}/x.db"
+    )
+    assert result.returncode == 2
+    assert "CACHE_URL: use a redis://, rediss:// or unix:// URL, or leave it empty." in (
+        result.stderr
+    )
+
+
+def test_redis_cache_url_shares_the_cache_through_the_local_redis(tmp_path):
+    """The Redis server this machine runs (see the development guide): a value set by one
+    process is read by another, which is what several app servers need."""
+    code = (
+        "import django; django.setup(); from django.core.cache import cache; "
+        "import sys; cache.set('cadence-test-share', sys.argv[1], 30) if sys.argv[1] != 'read' "
+        "else print(cache.get('cadence-test-share'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}} | {
+        "DJANGO_SETTINGS_MODULE": "cadence.settings",
+        "CACHE_URL": "redis://127.0.0.1:6379/15",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "DEBUG": "true",
+    }
+
+    def run(arg: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code, arg],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert run("shared-value").returncode == 0
+    assert run("read").stdout.strip() == "shared-value"

@@ -1,7 +1,8 @@
 """Reference values for judging change. Reliable change needs the standard deviation of a
 clinical sample and the score's reliability; the values below give the thresholds commonly
 used in routine outcome monitoring (PHQ-9: 6 points, GAD-7: 4 points). Sites verify them for
-the population they serve and may edit them in the admin. Scores without a published pair are
+the population they serve and may change them on the
+Reference values page (Programs). Scores without a published pair are
 left without one: no reliable change is claimed for them."""
 
 from decimal import Decimal

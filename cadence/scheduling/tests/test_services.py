@@ -477,3 +477,33 @@ def test_the_attendance_summary_follows_every_write_including_corrections(clinic
         f"{monday.isoformat()}=90 {week2}=0",
         "",
     )
+
+
+def test_past_weeks_keep_the_target_of_the_phase_they_were_in(clinic):
+    """A step from a 9-hour phase to a 6-hour one on a Wednesday: weeks before it keep 9 h,
+    the week it happens in is judged by its Monday (still 9 h), later weeks by 6 h."""
+    from cadence.episodes.models import PhaseChange
+
+    ep = clinic.episode_a
+    ep.phase = clinic.phase_a2
+    ep.save()
+    monday = dt.date(2026, 10, 5)
+    PhaseChange.objects.create(
+        episode=ep,
+        effective_on=monday + dt.timedelta(days=9),  # Wednesday of the second week
+        from_phase=clinic.phase_a1,
+        to_phase=clinic.phase_a2,
+        recorded_by=clinic.supervisor,
+    )
+    rows = weekly_hours([ep], monday, monday + dt.timedelta(days=21))[ep.pk]
+    targets = [r.target_hours for r in rows]
+    first, second = clinic.phase_a1.weekly_hours_target, clinic.phase_a2.weekly_hours_target
+    assert first != second
+    assert targets == [first, first, second, second]
+
+
+def test_without_phase_history_every_week_has_the_current_target(clinic):
+    ep = clinic.episode_a
+    monday = dt.date(2026, 10, 5)
+    rows = weekly_hours([ep], monday, monday + dt.timedelta(days=14))[ep.pk]
+    assert [r.target_hours for r in rows] == [ep.phase.weekly_hours_target] * 3
