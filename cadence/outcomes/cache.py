@@ -15,8 +15,8 @@ dashboard changes:
 
 Ids are handed out before a transaction commits, so a transaction that commits late can add
 rows below a maximum already seen. The per-week and per-episode caches below therefore
-re-read whatever the last LATE_MARGIN rows of attendance or responses touch; the whole
-dashboard's entry lives TIMEOUT_SECONDS at most.
+re-read whatever the last LATE_MARGIN rows of attendance or responses touch when they were
+recorded within LATE_WINDOW; the whole dashboard's entry lives TIMEOUT_SECONDS at most.
 
 The whole dashboard is cached under a key made of the filters, the programs, the current
 minute (overdue notes depend on the clock) and the full fingerprint. Each of its four
@@ -45,6 +45,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from cadence.assessments.models import Response
@@ -73,6 +74,13 @@ TIMEOUT_SECONDS = 15 * 60
 # were computed (below), so they can be kept much longer than the dashboard itself.
 WEEK_TIMEOUT_SECONDS = 24 * 3600
 LATE_MARGIN = 1000  # rows below the highest id re-read, for transactions that commit late
+LATE_WINDOW = dt.timedelta(hours=1)  # ... if they were recorded this recently
+
+
+def _recently() -> dt.datetime:
+    return timezone.now() - LATE_WINDOW
+
+
 VERSION = "2"
 
 # Which fingerprint parts each section reads (every section reads "common").
@@ -202,9 +210,11 @@ def attendance_weeks_memo(
     seen = min((at for at, _ in found.values()), default=head)
     touched: set[dt.date] = set()
     if found:
-        for day, old_day in Attendance.objects.filter(
-            pk__gt=min(seen, head) - LATE_MARGIN
-        ).values_list("date", "supersedes__date"):
+        since_seen = Q(pk__gt=min(seen, head))
+        late = Q(pk__gt=min(seen, head) - LATE_MARGIN, recorded_at__gte=_recently())
+        for day, old_day in Attendance.objects.filter(since_seen | late).values_list(
+            "date", "supersedes__date"
+        ):
             touched.add(week_start(day))
             if old_day is not None:
                 touched.add(week_start(old_day))
@@ -249,10 +259,9 @@ def score_points_memo(
     touched: set[int] = set()
     if entry is not None and entry[0] <= head:
         stored = entry[1]
+        late = Q(pk__gt=entry[0] - LATE_MARGIN, administered_at__gte=_recently())
         touched = set(
-            Response.objects.filter(pk__gt=entry[0] - LATE_MARGIN).values_list(
-                "patient_id", flat=True
-            )
+            Response.objects.filter(Q(pk__gt=entry[0]) | late).values_list("patient_id", flat=True)
         )
 
     def sig(e: tuple[Any, ...]) -> EpisodeSig:
