@@ -238,7 +238,17 @@ def attendance_weeks_memo(
 
 
 EpisodeSig = tuple[Any, ...]
-StoredPoints = dict[int, tuple[EpisodeSig, dict[int, ScorePoint]]]
+# Days as ordinals: tens of thousands of points pickle several times faster without dates.
+Packed = tuple[int, float, int, float]
+StoredPoints = dict[int, tuple[EpisodeSig, dict[int, Packed]]]
+
+
+def _packed(p: ScorePoint) -> Packed:
+    return (p.baseline_on.toordinal(), p.baseline, p.latest_on.toordinal(), p.latest)
+
+
+def _point(p: Packed) -> ScorePoint:
+    return ScorePoint(dt.date.fromordinal(p[0]), p[1], dt.date.fromordinal(p[2]), p[3])
 
 
 def score_points_memo(
@@ -265,7 +275,8 @@ def score_points_memo(
         )
 
     def sig(e: tuple[Any, ...]) -> EpisodeSig:
-        return (e[2], e[4], e[5], e[8])  # program, admission, discharge, status
+        # program, admission, discharge (as ordinals), status
+        return (e[2], e[4].toordinal(), e[5].toordinal() if e[5] else None, e[8])
 
     out: dict[tuple[int, int], ScorePoint] = {}
     redo = []
@@ -274,11 +285,11 @@ def score_points_memo(
         if hit is None or hit[0] != sig(e) or e[1] in touched:
             redo.append(e)
         else:
-            out.update({(e[0], n): point for n, point in hit[1].items()})
+            out.update({(e[0], n): _point(packed) for n, packed in hit[1].items()})
     if redo:
         out.update(score_points(redo, norms, end, tz_of))
     by_episode: StoredPoints = {e[0]: (sig(e), {}) for e in episodes}
     for (pk, n), point in out.items():
-        by_episode[pk][1][n] = point
+        by_episode[pk][1][n] = _packed(point)
     cache.set(key, (head, by_episode), WEEK_TIMEOUT_SECONDS)
     return out

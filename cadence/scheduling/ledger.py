@@ -71,14 +71,19 @@ class PhaseTargets:
     judged by the phase in effect on its Monday, so a step up or down counts from the next
     full week. One query for any number of episodes."""
 
-    def __init__(self, current: dict[int, Decimal], minimum: dict[int, Decimal]) -> None:
-        """current: episode id -> today's target; minimum: episode id -> program minimum."""
+    def __init__(
+        self, current: dict[int, Decimal], minimum: dict[int, Decimal], where: Q | None = None
+    ) -> None:
+        """current: episode id -> today's target; minimum: episode id -> program minimum.
+        where: a filter on PhaseChange that covers those episodes (e.g. their programs),
+        cheaper than listing thousands of ids; changes of other episodes are ignored."""
         self._current = current
         self._minimum = minimum
         self._changes: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
         self._initial: dict[int, Decimal] = {}
+        scope = where if where is not None else Q(episode_id__in=list(current))
         changes = (
-            PhaseChange.objects.filter(episode_id__in=list(current))
+            PhaseChange.objects.filter(scope)
             .order_by("episode_id", "effective_on", "id")
             .values_list(
                 "episode_id",
@@ -88,6 +93,8 @@ class PhaseTargets:
             )
         )
         for ep_id, effective_on, before, after in changes:
+            if ep_id not in current:
+                continue
             if ep_id not in self._initial:
                 self._initial[ep_id] = before if before is not None else self._minimum[ep_id]
             self._changes[ep_id].append((effective_on, after))
