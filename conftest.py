@@ -24,6 +24,8 @@ from cadence.assessments.services import administer
 from cadence.episodes.models import Episode
 from cadence.episodes.tests.factories import EpisodeFactory, ReferredEpisodeFactory
 from cadence.intake.models import Referral
+from cadence.outcomes.defaults import load_default_norms
+from cadence.outcomes.models import ChangeNorm
 from cadence.patients.models import Patient
 from cadence.patients.tests.factories import PatientFactory
 from cadence.programs.models import Phase, Program, Track
@@ -138,6 +140,7 @@ def build_clinic() -> Clinic:
     ReferredEpisodeFactory(patient=referred_a, program=program_a)
     # Definitions come from a data migration, but transactional tests flush every table.
     load_shipped(Instrument)
+    load_default_norms(ChangeNorm)  # a browser test's flush empties migration-seeded tables
     request = RequestFactory().post("/")
     request.user = clinician_a
     phq9 = Instrument.objects.get(code="PHQ-9")

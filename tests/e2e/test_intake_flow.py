@@ -59,7 +59,7 @@ def test_referral_to_admission_with_a_safety_alert(page, live_server, live_clini
     page.get_by_role("link", name="Record the follow-up").click()
     page.get_by_label("Safety plan started or updated").check()
     page.get_by_label("Details").fill("Met in person; safety plan written; sister aware.")
-    page.get_by_role("button", name="Record follow-up and close the alert").click()
+    page.get_by_role("button", name="Record follow-up and close the safety alert").click()
     expect(page.locator(".messages")).to_contain_text("Follow-up recorded")
     alert = Alert.objects.get(patient=referral.patient)
     assert (alert.status, alert.follow_up_action, alert.followed_up_by) == (
