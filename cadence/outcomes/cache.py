@@ -104,7 +104,7 @@ def fingerprint() -> dict[str, str]:
     moved = "COUNT(moved_from)"
     # Table names come from model metadata, never from input.
     sql = (
-        "SELECT "  # noqa: S608  # nosec B608: table names from model metadata
+        "SELECT "  # noqa: S608  # nosec B608
         f"(SELECT MAX(updated_at) FROM {t(Episode)}), "
         f"(SELECT COUNT(*) FROM {t(Episode)}), "
         f"(SELECT MAX(id) FROM {t(Attendance)}), "
