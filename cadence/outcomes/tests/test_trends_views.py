@@ -160,7 +160,6 @@ def test_query_count_does_not_grow_with_responses(clinic):
     small = _count(client, link)
     add(45)  # 50
     large = _count(client, link)
-    print(f"progress tab queries: {small} with 5 PHQ-9 scores, {large} with 50")
     assert small == large
     # 20: the 19 of the first version, plus the hours ledger's phase history (each week's
     # target is the phase in effect that week: cadence.scheduling.ledger.PhaseTargets).
