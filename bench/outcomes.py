@@ -265,7 +265,7 @@ def main() -> None:
     phq9 = Response.objects.filter(instrument__code="PHQ-9", episode__status="active").latest("id")
 
     def new_score() -> None:
-        """One more PHQ-9 for a patient in care, as the administration service stores it."""
+        """One more PHQ-9 for a patient in care (the stored row only; the bench skips the audit)."""
         Response.objects.create(
             patient_id=phq9.patient_id,
             episode_id=phq9.episode_id,
